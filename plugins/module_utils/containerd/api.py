@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ctrd.containerd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""containerd's gRPC API, built at run time from the embedded descriptor set.
+
+Why not generated stubs: they pin the protobuf runtime (gencode/runtime checks) and need sanity ignores.
+Message classes live in a private DescriptorPool, so they never clash with another package's copies of
+the same protos, and methods are called through grpc's generic channel callables.
+
+Importing this module never fails: a missing grpcio or protobuf is recorded in IMPORT_ERROR and
+reported by the module base with missing_required_lib.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import traceback
+import zlib
+
+from .api_descriptor import DESCRIPTOR_SET_B64
+
+IMPORT_ERROR = None
+IMPORT_TRACEBACK = None
+MISSING_LIBRARY = None
+try:
+    import grpc  # noqa: F401  pylint: disable=unused-import
+except ImportError as exc:
+    IMPORT_ERROR = exc
+    IMPORT_TRACEBACK = traceback.format_exc()
+    MISSING_LIBRARY = 'grpcio'
+try:
+    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf import message_factory
+except ImportError as exc:
+    if IMPORT_ERROR is None:
+        IMPORT_ERROR = exc
+        IMPORT_TRACEBACK = traceback.format_exc()
+        MISSING_LIBRARY = 'protobuf'
+
+NAMESPACE_HEADER = 'containerd-namespace'
+LEASE_HEADER = 'containerd-lease'
+SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec'
+RUNC_OPTIONS = 'containerd.runc.v1.Options'
+
+
+class Api(object):
+    """Message classes and method callables, looked up by full name."""
+
+    def __init__(self):
+        if IMPORT_ERROR is not None:
+            raise IMPORT_ERROR
+        raw = zlib.decompress(base64.b64decode(''.join(DESCRIPTOR_SET_B64)))
+        fds = descriptor_pb2.FileDescriptorSet()
+        fds.ParseFromString(raw)
+        self.pool = descriptor_pool.DescriptorPool()
+        for proto in fds.file:
+            self.pool.Add(proto)
+        self._classes = {}
+        self._methods = {}
+        self._factory = None
+
+    def msg(self, full_name):
+        """Return the message class for a full name such as containerd.services.tasks.v1.GetRequest."""
+        cls = self._classes.get(full_name)
+        if cls is None:
+            desc = self.pool.FindMessageTypeByName(full_name)
+            get_class = getattr(message_factory, 'GetMessageClass', None)
+            if get_class is not None:
+                cls = get_class(desc)
+            else:  # protobuf < 4.22
+                if self._factory is None:
+                    self._factory = message_factory.MessageFactory(self.pool)
+                cls = self._factory.GetPrototype(desc)
+            self._classes[full_name] = cls
+        return cls
+
+    def method(self, channel, service, name):
+        """Return the grpc callable for /<service>/<name>, picking the streaming shape from the descriptor."""
+        key = (id(channel), service, name)
+        call = self._methods.get(key)
+        if call is None:
+            desc = self.pool.FindServiceByName(service).FindMethodByName(name)
+            request = self.msg(desc.input_type.full_name)
+            response = self.msg(desc.output_type.full_name)
+            if desc.client_streaming:
+                kind = channel.stream_stream if desc.server_streaming else channel.stream_unary
+            else:
+                kind = channel.unary_stream if desc.server_streaming else channel.unary_unary
+            call = kind('/%s/%s' % (service, name), request_serializer=request.SerializeToString,
+                        response_deserializer=response.FromString)
+            self._methods[key] = call
+        return call
+
+
+_API = []
+
+
+def get_api():
+    """One Api per process: building the pool costs about a millisecond, message classes are cached."""
+    if not _API:
+        _API.append(Api())
+    return _API[0]
