@@ -129,7 +129,8 @@ class Client(object):
             return False
         ns = self.msg('containerd.services.namespaces.v1.Namespace', name=name)
         try:
-            self.call(NAMESPACES, 'Create', self._req(NAMESPACES, 'Create', namespace=ns), namespaced=False)
+            # the header names the new namespace: containerd publishes the create event in it
+            self.call(NAMESPACES, 'Create', self._req(NAMESPACES, 'Create', namespace=ns), namespace=name)
         except Exception as exc:  # a concurrent create is fine
             if getattr(exc, 'code', None) != 'ALREADY_EXISTS':
                 raise
@@ -350,3 +351,18 @@ class Client(object):
     def apply_diff(self, descriptor, mounts, lease=None, timeout=None):
         req = self._req(DIFF, 'Apply', diff=descriptor, mounts=mounts)
         return self.call(DIFF, 'Apply', req, lease=lease, timeout=timeout).applied
+
+    # ---- appended by the lifecycle engineer ---------------------------------------------------------
+
+    def wait_exit(self, future, container_id, timeout=None):
+        """The exit status of a Wait future, or None when `timeout` seconds pass first (the Wait goes on).
+
+        With timeout None it waits as long as the task runs: a stop's grace period is not bounded by the
+        per-call deadline of the connection.
+        """
+        try:
+            return future.result(timeout=timeout).exit_status
+        except grpc.FutureTimeoutError:
+            return None
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self.address, 'Tasks.Wait(%s)' % container_id)
