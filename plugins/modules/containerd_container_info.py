@@ -34,7 +34,7 @@ options:
     type: str
     required: true
 author:
-  - ctrd.containerd contributors
+  - ctrd.containerd contributors (@ctrd-containerd)
 '''
 
 EXAMPLES = r'''

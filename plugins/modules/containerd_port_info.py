@@ -42,7 +42,7 @@ options:
     default: tcp
     choices: [tcp, udp, sctp, TCP, UDP, SCTP]
 author:
-  - ctrd.containerd contributors
+  - ctrd.containerd contributors (@ctrd-containerd)
 '''
 
 EXAMPLES = r'''

@@ -43,10 +43,10 @@ MAX_MESSAGE = 64 * 1024 * 1024
 def normalize_address(address):
     """Accept `/path`, `unix:///path` and `unix:/path`; return the filesystem path of the socket."""
     if address.startswith('unix://'):
-        return address[len('unix://'):]
-    if address.startswith('unix:'):
-        return address[len('unix:'):]
-    return address
+        address = address[len('unix://'):]
+    elif address.startswith('unix:'):
+        address = address[len('unix:'):]
+    return os.path.abspath(address)
 
 
 class Client(object):

@@ -50,7 +50,7 @@ options:
     description: nerdctl data root.
     type: str
     required: true
-author: ctrd.containerd contributors
+author: ctrd.containerd contributors (@ctrd-containerd)
 '''
 
 import json
