@@ -64,6 +64,13 @@ requirements:
 
     ATTRIBUTES = r'''
 attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
   action_group:
     description: Use C(group/ctrd.containerd.containerd) in C(module_defaults) to set defaults for this module.
     support: full
