@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright (c) ctrd.containerd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.join(REPO, '.tmp', 'collections'))
 def timed(cmd, env=None, runs=7):
     """Median wall time of a command, failing loudly if it fails."""
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
             raise SystemExit('benchmark command failed: %s\n%s%s' % (' '.join(cmd), proc.stdout, proc.stderr))
@@ -81,15 +81,15 @@ def module_costs():
             'client.get_api(); print(time.perf_counter()-t)')
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, '.tmp', 'collections'))
     imports = statistics.median(float(subprocess.run([sys.executable, '-c', code], env=env, check=True,
-                                                     stdout=subprocess.PIPE, text=True).stdout) for _ in range(5))
+                                                     stdout=subprocess.PIPE, text=True).stdout) for _run in range(5))
     from ansible.executor.module_common import modify_module  # noqa: F401  (only to check ansible is importable)
     keep = os.path.join(REPO, '.tmp', 'bench-keep')
     subprocess.run(['rm', '-rf', keep], check=True)
     env = ansible_env()
     env.update(ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=keep, ANSIBLE_PIPELINING='false')
     subprocess.run(['ansible', 'localhost', '-m', 'ctrd.containerd.containerd_container_info', '-a',
-                    'name=x address=/nonexistent'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(keep) for f in files
+                    'name=x address=/nonexistent'], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    sizes = [os.path.getsize(os.path.join(d, f)) for d, _dirs, files in os.walk(keep) for f in files
              if f.startswith('AnsiballZ_')]
     subprocess.run(['rm', '-rf', keep], check=True)
     return {'import_s': imports, 'payload_bytes': max(sizes) if sizes else None}
@@ -100,7 +100,7 @@ def playbook(name, env, extra):
     for key, value in extra.items():
         cmd += ['-e', '%s=%s' % (key, value)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit('benchmark playbook %s failed:\n%s' % (name, proc.stdout[-4000:]))
@@ -120,11 +120,11 @@ def bench_lifecycle(address, namespace, count, rounds):
     ctr = ['ctr', '-a', address, '-n', namespace]
     module_times, ctr_times = [], []
     try:
-        for _ in range(rounds):
+        for _round in range(rounds):
             ctr_times.append(playbook('lifecycle_ctr.yml', env, extra))
             module_times.append(playbook('lifecycle_module.yml', env, extra))
             for cid in ids:  # the state module keeps stopped tasks (as nerdctl does); ctr start needs none
-                subprocess.run(ctr + ['task', 'delete', cid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(ctr + ['task', 'delete', cid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     finally:
         playbook('teardown.yml', env, extra)
     module, ctr_s = statistics.median(module_times), statistics.median(ctr_times)
@@ -147,12 +147,12 @@ def main():
         results['info'].update(module_costs())
         r = results['info']
         print('containerd_container_info: %.3f s, ctr container info via command: %.3f s, ratio %.2f '
-              '(import %.1f ms, AnsiballZ payload %s bytes)' % (r['module_s'], r['ctr_s'], r['ratio'],
-                                                               r['import_s'] * 1000, r['payload_bytes']))
+              '(import %.1f ms, AnsiballZ payload %s bytes)' % (
+                  r['module_s'], r['ctr_s'], r['ratio'], r['import_s'] * 1000, r['payload_bytes']))
     if 'lifecycle' in args.what:
         r = results['lifecycle'] = bench_lifecycle(address, namespace, args.containers, args.rounds)
-        print('start+stop %d containers: containerd_container_state %.1f s, command + ctr %.1f s, ratio %.2f'
-              % (r['containers'], r['module_s'], r['ctr_s'], r['ratio']))
+        print('start+stop %d containers: containerd_container_state %.1f s, command + ctr %.1f s, ratio %.2f' % (
+            r['containers'], r['module_s'], r['ctr_s'], r['ratio']))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=2)

@@ -85,7 +85,7 @@ seealso:
   - module: ctrd.containerd.containerd_container
   - module: ctrd.containerd.containerd_container_info
 author:
-  - ctrd.containerd contributors
+  - ctrd.containerd contributors (@ctrd-containerd)
 '''
 
 EXAMPLES = r'''

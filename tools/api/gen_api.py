@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Regenerate the containerd API description embedded in the collection.
 
 Why this exists: the collection must run on every protobuf runtime from 3.20 to 7.x and on Debian 12's

@@ -104,8 +104,7 @@ class Client(object):
         fn = self.api.method(self.channel, service, method)
         deadline = self.timeout if timeout is None else timeout
         try:
-            for item in fn(request, timeout=deadline, metadata=self.metadata(namespaced, lease)):
-                yield item
+            yield from fn(request, timeout=deadline, metadata=self.metadata(namespaced, lease))
         except grpc.RpcError as exc:
             raise from_rpc_error(exc, self.address, '%s.%s' % (service.rsplit('.', 1)[-1], method), deadline)
 
@@ -175,8 +174,8 @@ class Client(object):
         record = self.msg('containerd.services.containers.v1.Container', id=container_id)
         record.spec.CopyFrom(self.spec_any(spec))
         mask = self.msg('google.protobuf.FieldMask', paths=['spec'])
-        return self.call(CONTAINERS, 'Update', self._req(CONTAINERS, 'Update', container=record,
-                                                        update_mask=mask)).container
+        req = self._req(CONTAINERS, 'Update', container=record, update_mask=mask)
+        return self.call(CONTAINERS, 'Update', req).container
 
     @staticmethod
     def read_spec(container):
