@@ -1018,24 +1018,26 @@ def present(module):
     result['actions'] = ['create']
     after = {'exists': True, 'name': desired.get('name'), 'image': image.image.name}
     result['diff'] = {'before': {'exists': False}, 'after': after}
+    # also in check mode: an unknown network fails the prediction as it would fail the real run
+    ensure_network_config(env, desired, module.check_mode)
     if module.check_mode:
         result['container'] = None
         return result
-    ensure_network_config(env, desired)
     record = create_container(env, desired, image, targets)
     result['container'] = _container_return(env, client.get_container(record.id))
     return result
 
 
-def ensure_network_config(env, desired):
+def ensure_network_config(env, desired, check_mode=False):
     """The default `bridge` network is created when missing; named CNI networks must exist."""
     if desired['network_type'] != 'cni':
         return
     from .network.conflist import ensure_default_network, load_networks
     names = desired.get('networks') or [DEFAULT_NETWORK]
     netconf = env.params['cni_netconf_path']
-    if DEFAULT_NETWORK in names:
-        ensure_default_network(netconf, cni_path=env.params.get('cni_path'))
+    if DEFAULT_NETWORK in names and ensure_default_network(netconf, check_mode=check_mode,
+                                                         cni_path=env.params.get('cni_path')) and check_mode:
+        names = [n for n in names if n != DEFAULT_NETWORK]  # it would be created: nothing to load yet
     load_networks(netconf, names, env.namespace)
 
 
