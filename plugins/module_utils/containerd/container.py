@@ -25,6 +25,7 @@ import stat
 from . import labels as L
 from . import spec as S
 from .datastore import NameStore, container_state_dir, data_store, store_lock, write_in_place
+from .netopts import network_type
 from .errors import NotFoundError, UserError
 
 RUNTIME = 'io.containerd.runc.v2'
@@ -63,12 +64,6 @@ def env_list(env):
                 result.append('%s=%s' % (key, value))
         return result
     return [str(e) for e in env]
-
-
-def network_type(networks):
-    """nerdctl's nettype.Detect over the network list (mixed types are refused with nerdctl's text)."""
-    from .network.nettype import detect
-    return detect(networks)
 
 
 def parse_restart_policy(text):

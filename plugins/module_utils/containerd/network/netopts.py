@@ -16,7 +16,8 @@ from .. import labels as L
 from ..errors import UserError
 from .cni import NetOptions, cni_container_id
 from .conflist import ensure_default_network, load_networks
-from .nettype import CNI, detect
+from ..extrahosts import extra_hosts_map
+from ..netopts import CNI, network_type as detect
 
 
 class ContainerNet(object):
@@ -58,12 +59,7 @@ def parse_extra_hosts(annotations):
         entries = json.loads(text) or []
     except ValueError as exc:
         raise UserError('invalid %s annotation %r: %s' % (L.EXTRA_HOSTS, text, exc))
-    hosts = {}
-    for entry in entries:
-        parts = entry.split(':', 1)
-        if len(parts) == 2:
-            hosts[parts[0]] = parts[1]
-    return hosts
+    return extra_hosts_map(entries)
 
 
 def container_net(annotations, container_id, netconf_path, port_mappings, cni_path=None, create_default=True):
