@@ -21,7 +21,8 @@ import time
 import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, '.tmp', 'collections'))
+COLLECTIONS = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(REPO, '.tmp')).split(':')[0]
+sys.path.insert(0, COLLECTIONS)
 
 
 def timed(cmd, env=None, runs=7):
@@ -79,7 +80,7 @@ def module_costs():
     code = ('import time; t=time.perf_counter(); '
             'from ansible_collections.ctrd.containerd.plugins.module_utils.containerd import client, info_modules; '
             'client.get_api(); print(time.perf_counter()-t)')
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, '.tmp', 'collections'))
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     imports = statistics.median(float(subprocess.run([sys.executable, '-c', code], env=env, check=True,
                                                      stdout=subprocess.PIPE, text=True).stdout) for _run in range(5))
     from ansible.executor.module_common import modify_module  # noqa: F401  (only to check ansible is importable)
@@ -131,9 +132,31 @@ def bench_lifecycle(address, namespace, count, rounds):
     return {'containers': count, 'rounds': rounds, 'module_s': module, 'ctr_s': ctr_s, 'ratio': module / ctr_s}
 
 
+def bench_cp(address, namespace, rounds):
+    """containerd_cp's engine against the tar pipeline and the cp -a floor (scripts/bench_cp.py), same run."""
+    env = ansible_env()
+    env['CONTAINERD_ADDRESS'] = address
+    env['CONTAINERD_NAMESPACE'] = namespace
+    workdir = os.path.join(REPO, '.tmp', 'bench-cp')
+    os.makedirs(workdir, exist_ok=True)
+    extra = {'workdir': workdir}
+    playbook('cp_setup.yml', env, extra)
+    try:
+        with open(os.path.join(workdir, 'cp-container-id')) as f:
+            cid = f.read().strip()
+        cmd = [sys.executable, os.path.join(REPO, 'scripts', 'bench_cp.py'), '--address', address, '--namespace',
+               namespace, '--container', cid, '--workdir', os.path.join(workdir, 'data'), '--rounds', str(rounds)]
+        penv = dict(os.environ, PYTHONPATH=COLLECTIONS)
+        out = subprocess.run(cmd, env=penv, check=True, stdout=subprocess.PIPE, text=True).stdout
+        print(out)
+        return json.loads(out[out.index('\n{') + 1:] if not out.startswith('{') else out)
+    finally:
+        playbook('cp_teardown.yml', env, extra)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('what', nargs='*', default=['info', 'lifecycle'], help='info, lifecycle (default: both)')
+    parser.add_argument('what', nargs='*', default=['info', 'lifecycle', 'cp'], help='info, lifecycle, cp (default: all)')
     parser.add_argument('--containers', type=int, default=50)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--runs', type=int, default=7)
@@ -153,6 +176,8 @@ def main():
         r = results['lifecycle'] = bench_lifecycle(address, namespace, args.containers, args.rounds)
         print('start+stop %d containers: containerd_container_state %.1f s, command + ctr %.1f s, ratio %.2f' % (
             r['containers'], r['module_s'], r['ctr_s'], r['ratio']))
+    if 'cp' in args.what:
+        results['cp'] = bench_cp(address, namespace, min(args.rounds, 5))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=2)
