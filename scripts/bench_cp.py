@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright (c) ctrd.containerd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -7,10 +7,16 @@
 Cases: one 200 MB file and a tree of 5,000 small files, into a running container and out of it.
 Each is timed for `tar -c | tar -x` (what nerdctl runs), `cp -a` into /proc/<pid>/root (the floor)
 and the collection's engine (in process, as the module runs it, without Ansible's start-up), plus a
-second, unchanged run of the engine on the tree.  Every run starts from an absent destination and
-the page cache is warm for all of them (the sources are read once before timing).
+second, unchanged run of the engine right after each first run.  Every run starts from an absent
+destination and the page cache is warm for all of them (the sources are read once before timing).
+Each round runs the three ways in a rotated order (no way always runs first after the clean-up), and
+the report gives the median and the minimum over the rounds, plus the load average around the run.
 
-Usage: PYTHONPATH=/work/main/.build python3 scripts/bench_cp.py --address SOCK --namespace NS --container ID
+Usage: PYTHONPATH=/work/main/.build python3 scripts/bench_cp.py --address SOCK --namespace NS --container ID \
+           [--workdir DIR] [--rounds N] [--cases file_into,tree_into,file_out,tree_out]
+
+Put --workdir and the daemon's root on the same kind of filesystem (docs/cp.md says why a journal-less
+ext4 makes file creation times meaningless).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,13 +26,14 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import time
 
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.client import Client
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.run import copy
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def make_sources(base, big_mb, files):
@@ -34,7 +41,7 @@ def make_sources(base, big_mb, files):
     big = os.path.join(base, 'big.bin')
     if not os.path.exists(big) or os.path.getsize(big) != big_mb << 20:
         with open(big, 'wb') as f:
-            for _ in range(big_mb):
+            for _mb in range(big_mb):
                 f.write(os.urandom(1 << 20))
     tree = os.path.join(base, 'tree')
     if not os.path.isdir(tree) or sum(len(f) for _r, _d, f in os.walk(tree)) != files:
@@ -87,12 +94,19 @@ def run_case(name, src, engine_src, dst_host, dst_cont, client, cid, from_contai
     def engine():
         copy(client, params)
 
-    for _round in range(rounds):   # best of ROUNDS: the machine may be shared, minima are the comparable figures
-        for label, fn in (('tar_pipeline', tar_pipeline), ('cp_a', cp_a), ('containerd_cp', engine)):
+    ways = [('tar_pipeline', tar_pipeline), ('cp_a', cp_a), ('containerd_cp', engine)]
+    samples = dict((label, []) for label in ('tar_pipeline', 'cp_a', 'containerd_cp', 'containerd_cp_unchanged'))
+    for rnd in range(rounds):
+        order = ways[rnd % len(ways):] + ways[:rnd % len(ways)]
+        for label, fn in order:
             clean()
-            results[label] = min(results.get(label, 1e9), timed(fn))
-        results['containerd_cp_unchanged'] = min(results.get('containerd_cp_unchanged', 1e9), timed(engine))
+            samples[label].append(timed(fn))
+            if label == 'containerd_cp':
+                samples['containerd_cp_unchanged'].append(timed(engine))
         clean()
+    for label, values in samples.items():
+        results[label] = statistics.median(values)
+        results[label + '_min'] = min(values)
     results['vs_tar'] = results['tar_pipeline'] / results['containerd_cp']
     results['vs_cp_a'] = results['containerd_cp'] / results['cp_a']
     results['second_run_speedup'] = results['containerd_cp'] / results['containerd_cp_unchanged']
@@ -100,7 +114,7 @@ def run_case(name, src, engine_src, dst_host, dst_cont, client, cid, from_contai
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--address', required=True)
     ap.add_argument('--namespace', default='default')
     ap.add_argument('--container', required=True, help='ID of a running container')
@@ -108,7 +122,9 @@ def main():
     ap.add_argument('--big-mb', type=int, default=200)
     ap.add_argument('--files', type=int, default=5000)
     ap.add_argument('--rounds', type=int, default=ROUNDS)
+    ap.add_argument('--cases', default='file_into,tree_into,file_out,tree_out')
     args = ap.parse_args()
+    wanted = args.cases.split(',')
     client = Client(args.address, args.namespace)
     status, task = client.task_status(args.container)
     if status != 'running':
@@ -121,17 +137,19 @@ def main():
     inside = os.path.join(root, 'tmp/bench-src')
     if not os.path.isdir(inside):
         subprocess.check_call(['cp', '-a', os.path.dirname(big), inside])
-    cases = [
-        run_case('file_into', big, big, os.path.join(root, 'tmp/bench-big'), '/tmp/bench-big', client, args.container, False, args.rounds),
-        run_case('tree_into', tree, tree, os.path.join(root, 'tmp/bench-tree'), '/tmp/bench-tree', client, args.container, False, args.rounds),
-        run_case('file_out', os.path.join(inside, 'big.bin'), '/tmp/bench-src/big.bin', os.path.join(out, 'big.bin'), os.path.join(out, 'big.bin'),
-                 client, args.container, True, args.rounds),
-        run_case('tree_out', os.path.join(inside, 'tree'), '/tmp/bench-src/tree', os.path.join(out, 'tree'), os.path.join(out, 'tree'),
-                 client, args.container, True, args.rounds),
-    ]
-    report = {}
-    for name, res in cases:
-        report[name] = {k: round(v, 3) for k, v in res.items()}
+    cases = {
+        'file_into': (big, big, os.path.join(root, 'tmp/bench-big'), '/tmp/bench-big', False),
+        'tree_into': (tree, tree, os.path.join(root, 'tmp/bench-tree'), '/tmp/bench-tree', False),
+        'file_out': (os.path.join(inside, 'big.bin'), '/tmp/bench-src/big.bin', os.path.join(out, 'big.bin'),
+                     os.path.join(out, 'big.bin'), True),
+        'tree_out': (os.path.join(inside, 'tree'), '/tmp/bench-src/tree', os.path.join(out, 'tree'), os.path.join(out, 'tree'), True),
+    }
+    load_before = os.getloadavg()
+    results = [run_case(name, cases[name][0], cases[name][1], cases[name][2], cases[name][3], client, args.container,
+                        cases[name][4], args.rounds) for name in wanted]
+    report = {'rounds': args.rounds, 'load_before': load_before, 'load_after': os.getloadavg(), 'uname': os.uname().release}
+    for name, res in results:
+        report[name] = dict((k, round(v, 3)) for k, v in res.items())
     print(json.dumps(report, indent=2))
 
 

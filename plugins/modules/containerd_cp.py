@@ -106,7 +106,7 @@ notes:
   - Requires root on the managed node (mounting snapshots and writing as other users).
   - Hard links inside a copied tree are copied as separate files; sockets are skipped, as tar does.
 author:
-  - ctrd.containerd contributors
+  - ctrd.containerd contributors (@ctrd-containerd)
 '''
 
 EXAMPLES = r'''

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Decide whether a destination already equals what the copy would produce, cheapest test first.
 
-Type, size, mode and owner come from one lstat; only when they all agree are the bytes compared,
-streamed in chunks so a large file never sits in memory.  Equal means the destination is not touched
-at all (not even its mtime), which is what makes a second run cheap and `changed: false` honest.
+Type and size come from one lstat; only when they agree are the bytes compared (different sizes never
+need a read), streamed in chunks so a large file never sits in memory.  Mode and owner are compared too;
+when only they differ they are fixed in place.  Equal means the destination is not touched at all (not
+even its mtime), which is what makes a second run cheap and `changed: false` honest.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +16,8 @@ import os
 import stat
 
 CHUNK = 1 << 20
+SMALL = 256 * 1024    # read whole with pread below this
+CMP_BUF = 256 * 1024  # larger files: compared in pieces that stay in the CPU cache (measured faster than 1-16 MiB)
 DIFF_MAX = 64 * 1024
 
 
@@ -23,42 +26,64 @@ def meta_equal(st, mode, uid, gid):
     return stat.S_IMODE(st.st_mode) == mode and st.st_uid == uid and st.st_gid == gid
 
 
-def _read_exact(fd, size):
-    chunks = []
-    while size > 0:
-        buf = os.read(fd, min(size, CHUNK))
-        if not buf:
+def _pread_into(fd, buf, offset):
+    """Fill `buf` from `offset` (fewer bytes only at end of file); returns the count."""
+    view = memoryview(buf)
+    got = 0
+    while got < len(buf):
+        n = os.preadv(fd, [view[got:]], offset + got)
+        if n == 0:
             break
-        chunks.append(buf)
-        size -= len(buf)
-    return b''.join(chunks) if len(chunks) != 1 else chunks[0]
+        got += n
+    return got
+
+
+class Comparer(object):
+    """Byte-for-byte comparison of two open files, with buffers reused across files.
+
+    Small files are read whole with pread; large ones in CMP_BUF-sized pieces into two preallocated
+    bytearrays compared with memcmp (bytearray ==), so comparing a 200 MB file neither allocates 400
+    fresh megabytes nor faults in new pages for every piece.  pread leaves the file offsets at 0, so
+    a copy can follow without seeking back.
+    """
+
+    def __init__(self):
+        self._bufs = None
+
+    def same(self, fd_a, fd_b, size):
+        if size <= SMALL:
+            return os.pread(fd_a, size, 0) == os.pread(fd_b, size, 0)
+        if self._bufs is None:
+            self._bufs = (bytearray(CMP_BUF), bytearray(CMP_BUF))
+        off = 0
+        while off < size:
+            n = min(CMP_BUF, size - off)
+            buf_a, buf_b = self._bufs if n == CMP_BUF else (bytearray(n), bytearray(n))
+            got_a = _pread_into(fd_a, buf_a, off)
+            got_b = _pread_into(fd_b, buf_b, off)
+            if got_a != n or got_b != n:   # a file shrank under us: compare what is there
+                return got_a == got_b and buf_a[:got_a] == buf_b[:got_b]
+            if buf_a != buf_b:
+                return False
+            off += n
+        return True
 
 
 def same_bytes(fd_a, fd_b, size):
-    """Stream both files from their current offsets and compare; False at the first difference."""
-    left = size
-    while left > 0:
-        n = min(left, CHUNK)
-        a = _read_exact(fd_a, n)
-        b = _read_exact(fd_b, n)
-        if a != b:
-            return False
-        if len(a) < n:
-            return True
-        left -= n
-    return True
+    """Compare the first `size` bytes of two open files (offsets are not used or moved)."""
+    return Comparer().same(fd_a, fd_b, size)
 
 
 def same_data(fd, data):
-    """Compare an open file against an in-memory buffer (inline `content`)."""
+    """Compare an open file (from offset 0) against an in-memory buffer (inline `content`)."""
     view = memoryview(data)
     pos = 0
     while pos < len(view):
-        buf = _read_exact(fd, min(CHUNK, len(view) - pos))
+        buf = os.pread(fd, min(CHUNK, len(view) - pos), pos)
         if not buf or view[pos:pos + len(buf)] != buf:
             return False
         pos += len(buf)
-    return not os.read(fd, 1)
+    return not os.pread(fd, 1, pos)
 
 
 def as_text(data):

@@ -3,15 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The copy itself: walk the source, compare each entry with the destination, write what differs.
 
-Every write is atomic: a file is built as an unnamed O_TMPFILE (or, where the filesystem lacks it, a
-hidden temp name) in the destination directory, given its owner, mode and times, then linked/renamed
-over the old name, so an interrupted run leaves the old file and nothing else.  Files that are mount
-points (the bind-mounted /etc/hosts, /etc/resolv.conf, /etc/hostname) cannot be renamed over; they are
-rewritten in place so the container keeps the inode it holds.
+Every write is atomic.  A file replacing or joining an existing directory is built as an unnamed
+O_TMPFILE (files of 1 MiB and more) or a hidden temp name in that directory, given its owner, mode and
+times, then linked/renamed over the old name, so an interrupted run leaves the old file.  A directory
+that does not exist yet is built whole under a hidden temp name (mode 0700 until finished) and renamed
+into place with RENAME_NOREPLACE at the end: the files inside it are created directly under their own
+names, because nothing can see them before the directory is published, and a failure removes the temp
+directory, so a new tree lands whole or not at all.  Files that are mount points (the bind-mounted
+/etc/hosts, /etc/resolv.conf, /etc/hostname) cannot be renamed over; they are rewritten in place so the
+container keeps the inode it holds.
 
 Below the top-level paths, every open is a single name relative to an already open directory with
-O_NOFOLLOW, so a directory swapped for a symlink while the copy runs fails the copy instead of
-redirecting it.  Symlinks followed on purpose (follow_link) resolve through the root (RESOLVE_IN_ROOT).
+O_NOFOLLOW (and O_EXCL for creations), so a directory swapped for a symlink while the copy runs fails the
+copy instead of redirecting it.  Symlinks followed on purpose (follow_link) resolve through the root
+(RESOLVE_IN_ROOT).  Nothing is fsync'ed: like cp and tar, the copy protects against interruption of
+itself, not against a power cut.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,12 +28,14 @@ import os
 import stat
 
 from . import fs
-from .compare import DIFF_MAX, as_text, meta_equal, same_bytes, same_data
+from .compare import DIFF_MAX, Comparer, meta_equal, same_data
 from .resolve import CopyError, ERR_FILESYSTEM, ERR_READ_ONLY
 
 TMP_PREFIX = '.ctrd-cp-'
 TMPFILE_MIN = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_SRC_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC   # never blocks on a FIFO swapped in
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class Options(object):
@@ -67,6 +75,8 @@ class Copier(object):
         self.stats = Stats()
         self.euid = os.geteuid()
         self.egid = os.getegid()
+        self.mover = fs.DataMover()
+        self.cmp = Comparer()
 
     # ---- ownership and mode ---------------------------------------------------------------------
 
@@ -98,7 +108,7 @@ class Copier(object):
                     self._top_dir(src_fd, st, src_comps, parent, target.name)
                 elif stat.S_ISREG(st.st_mode):
                     self.stats.single = True
-                    self._file(src_fd, st, parent, target.name, self._lstat(parent, target.name))
+                    self._file(src_fd, st, parent, target.name, self._lstat(parent, target.name), False)
                 else:
                     raise CopyError(ERR_FILESYSTEM, '%s is neither a file nor a directory' % '/'.join(src_comps))
             finally:
@@ -144,42 +154,67 @@ class Copier(object):
         if not name:   # the destination is the root of the view itself: merge into it
             dst_fd = self._open_dst_dir([])
             try:
-                self._dir_body(src_fd, st, src_comps, dst_fd, os.fstat(dst_fd), False)
+                self._dir_body(src_fd, st, src_comps, dst_fd, os.fstat(dst_fd), False, False)
             finally:
                 os.close(dst_fd)
             return
-        self._dir(src_fd, st, src_comps, parent, name, self._lstat(parent, name))
+        self._dir(src_fd, st, src_comps, parent, name, self._lstat(parent, name), False)
 
-    def _dir(self, src_fd, st, src_logical, parent, name, dst_st):
-        """Make `name` in `parent` a copy of the open source directory."""
-        created = False
+    def _dir(self, src_fd, st, src_logical, parent, name, dst_st, fresh):
+        """Make `name` in `parent` a copy of the open source directory.
+
+        `fresh`: `parent` was created by this copy and is not published yet, so `name` is new and may be
+        built in place.  Otherwise a missing directory is built under a temp name and published whole.
+        """
+        replace_file = False
         if dst_st is not None and not stat.S_ISDIR(dst_st.st_mode):
             if not self.opts.force:
                 return
             self._changed()
-            if not self.opts.check_mode:
-                os.unlink(name, dir_fd=parent)
+            replace_file = True
             dst_st = None
-        if dst_st is None:
-            self._changed()
-            self.stats.dirs += 1
-            created = True
-            if self.opts.check_mode or parent is None:
-                self._dir_body(src_fd, st, src_logical, None, None, True)
-                return
+        if dst_st is not None:
+            dst_fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            try:
+                self._dir_body(src_fd, st, src_logical, dst_fd, dst_st, False, False)
+            finally:
+                os.close(dst_fd)
+            return
+        self._changed()
+        self.stats.dirs += 1
+        if self.opts.check_mode or parent is None:
+            self._dir_body(src_fd, st, src_logical, None, None, True, True)
+            return
+        if fresh:
             os.mkdir(name, 0o700, dir_fd=parent)
-        dst_fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            dst_fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            try:
+                self._dir_body(src_fd, st, src_logical, dst_fd, None, True, True)
+            finally:
+                os.close(dst_fd)
+            return
+        tmp = _temp_name(name)
+        os.mkdir(tmp, 0o700, dir_fd=parent)
         try:
-            self._dir_body(src_fd, st, src_logical, dst_fd, None if created else dst_st, created)
-        finally:
-            os.close(dst_fd)
+            dst_fd = os.open(tmp, _DIR_FLAGS, dir_fd=parent)
+            try:
+                self._dir_body(src_fd, st, src_logical, dst_fd, None, True, True)
+            finally:
+                os.close(dst_fd)
+            if replace_file:
+                os.unlink(name, dir_fd=parent)
+            fs.rename_noreplace(parent, tmp, name)
+        except BaseException:
+            _remove_tree(parent, tmp)
+            raise
 
-    def _dir_body(self, src_fd, st, src_logical, dst_fd, dst_st, created):
+    def _dir_body(self, src_fd, st, src_logical, dst_fd, dst_st, created, fresh):
         """Sync the children, then the directory's own owner, mode and (if anything changed) times."""
         before = self.stats.changed
         self.stats.changed = False
+        dst_dev = os.fstat(dst_fd).st_dev if dst_fd is not None else None
         for entry in os.scandir(src_fd):
-            self._entry(src_fd, src_logical, entry, dst_fd)
+            self._entry(src_fd, src_logical, entry, dst_fd, fresh, (st.st_dev, dst_dev))
         inner = self.stats.changed
         self.stats.changed = before or inner
         uid, gid = self.owner(st)
@@ -190,55 +225,72 @@ class Copier(object):
             if dst_st is not None:
                 self._changed()
             if not self.opts.check_mode:
-                if dst_st is None or (dst_st.st_uid, dst_st.st_gid) != (uid, gid):
+                if (uid, gid) != ((dst_st.st_uid, dst_st.st_gid) if dst_st is not None else (self.euid, self.egid)):
                     os.fchown(dst_fd, uid, gid)
                 os.fchmod(dst_fd, mode)
         if (created or inner) and not self.opts.check_mode:
             os.utime(dst_fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
-    def _entry(self, src_dir, src_logical, entry, dst_dir):
+    def _entry(self, src_dir, src_logical, entry, dst_dir, fresh, devs):
+        """One directory entry.  Its type comes from readdir (no stat) to pick how to open it; the
+        authoritative stat is the fstat of what was actually opened (O_NOFOLLOW, O_NONBLOCK)."""
         name = entry.name
-        st = entry.stat(follow_symlinks=False)
-        logical = src_logical + [name]
-        dst_st = self._lstat(dst_dir, name)
-        if stat.S_ISLNK(st.st_mode) and self.opts.follow_link:
-            fd = self.src_root.open(logical, os.O_RDONLY)   # resolved inside the source root
+        dst_st = None if fresh else self._lstat(dst_dir, name)
+        if entry.is_file(follow_symlinks=False):   # the common case first, with as little Python as possible
+            fd = os.open(name, _SRC_FLAGS, dir_fd=src_dir)
             try:
                 st = os.fstat(fd)
-                self._open_entry(fd, st, logical, dst_dir, name, dst_st)
+                if stat.S_ISREG(st.st_mode):
+                    self._file(fd, st, dst_dir, name, dst_st, fresh, devs)
+                else:
+                    self._open_entry(fd, st, src_logical + [name], dst_dir, name, dst_st, fresh, devs)
             finally:
                 os.close(fd)
             return
-        if stat.S_ISLNK(st.st_mode):
-            self._symlink(os.readlink(name, dir_fd=src_dir), st, dst_dir, name, dst_st)
-            return
-        if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
-            flags = (os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC) | (os.O_DIRECTORY if stat.S_ISDIR(st.st_mode) else 0)
-            fd = os.open(name, flags, dir_fd=src_dir)
-            try:
-                self._open_entry(fd, os.fstat(fd), logical, dst_dir, name, dst_st)
-            finally:
-                os.close(fd)
-            return
-        if stat.S_ISSOCK(st.st_mode):
-            return   # tar skips sockets too
-        self._special(st, dst_dir, name, dst_st)
+        if entry.is_symlink():
+            if self.opts.follow_link:
+                fd = self.src_root.open(src_logical + [name], os.O_RDONLY | os.O_NONBLOCK)   # resolved inside the source root
+                try:
+                    self._open_entry(fd, os.fstat(fd), src_logical + [name], dst_dir, name, dst_st, fresh, devs)
+                finally:
+                    os.close(fd)
+                return
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                self._symlink(os.readlink(name, dir_fd=src_dir), st, dst_dir, name, dst_st, fresh)
+                return
+        elif not entry.is_dir(follow_symlinks=False):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISSOCK(st.st_mode):
+                return   # tar skips sockets too
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                self._special(st, dst_dir, name, dst_st, fresh)
+                return
+        fd = os.open(name, _SRC_FLAGS, dir_fd=src_dir)
+        try:
+            self._open_entry(fd, os.fstat(fd), src_logical + [name], dst_dir, name, dst_st, fresh, devs)
+        finally:
+            os.close(fd)
 
-    def _open_entry(self, fd, st, logical, dst_dir, name, dst_st):
+    def _open_entry(self, fd, st, logical, dst_dir, name, dst_st, fresh, devs):
         if stat.S_ISDIR(st.st_mode):
-            self._dir(fd, st, logical, dst_dir, name, dst_st)
+            self._dir(fd, st, logical, dst_dir, name, dst_st, fresh)
         elif stat.S_ISREG(st.st_mode):
-            self._file(fd, st, dst_dir, name, dst_st)
+            self._file(fd, st, dst_dir, name, dst_st, fresh, devs)
+        elif not stat.S_ISSOCK(st.st_mode):   # swapped for a special file after readdir
+            self._special(st, dst_dir, name, dst_st, fresh)
 
     # ---- files ----------------------------------------------------------------------------------
 
     def _changed(self):
         self.stats.changed = True
 
-    def _file(self, src_fd, st, parent, name, dst_st):
-        uid, gid = self.owner(st)
-        mode = self.file_mode(st)
-        want_diff = self.opts.want_diff and self.stats.single
+    def _file(self, src_fd, st, parent, name, dst_st, fresh, devs=None):
+        opts = self.opts
+        uid = opts.uid if opts.uid is not None else (st.st_uid if opts.keep_owner else self.euid)
+        gid = opts.gid if opts.gid is not None else (st.st_gid if opts.keep_owner else self.egid)
+        mode = opts.mode if opts.mode is not None else stat.S_IMODE(st.st_mode)
+        want_diff = opts.want_diff and self.stats.single
         if want_diff and st.st_size <= DIFF_MAX:
             self.stats.after = os.pread(src_fd, DIFF_MAX + 1, 0)
         if dst_st is not None:
@@ -248,24 +300,40 @@ class Copier(object):
             if stat.S_ISDIR(dst_st.st_mode):
                 raise CopyError(ERR_FILESYSTEM, 'cannot overwrite directory %s with a file' % name)
             if stat.S_ISREG(dst_st.st_mode):
-                old = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                old = os.open(name, _SRC_FLAGS, dir_fd=parent)
                 try:
                     if want_diff and dst_st.st_size <= DIFF_MAX:
                         self.stats.before = os.pread(old, DIFF_MAX + 1, 0)
-                    if dst_st.st_size == st.st_size and same_bytes(src_fd, old, st.st_size):
+                    if dst_st.st_size == st.st_size and self.cmp.same(src_fd, old, st.st_size):
                         if not meta_equal(dst_st, mode, uid, gid):
                             self._fix_meta(old, dst_st, mode, uid, gid)
                         return
                 finally:
                     os.close(old)
-                os.lseek(src_fd, 0, os.SEEK_SET)
         self._changed()
         self.stats.files += 1
         self.stats.bytes += st.st_size
         if self.opts.check_mode or parent is None:
             return
-        self._write(parent, name, dst_st, uid, gid, mode, (st.st_atime_ns, st.st_mtime_ns),
-                    lambda fd: fs.copy_data(src_fd, fd, st.st_size), st.st_size)
+        times = (st.st_atime_ns, st.st_mtime_ns)
+        if fresh:
+            fd = os.open(name, _NEW_FLAGS, 0o600, dir_fd=parent)
+            try:
+                self.mover.copy(src_fd, fd, st.st_size, devs)
+                self._finish(fd, uid, gid, mode, times)
+            finally:
+                os.close(fd)
+            return
+        self._write(parent, name, dst_st, uid, gid, mode, times,
+                    lambda fd: self.mover.copy(src_fd, fd, st.st_size, devs), st.st_size)
+
+    def _finish(self, fd, uid, gid, mode, times):
+        """Owner, then mode (chown clears setuid/setgid), then times, on a file just written."""
+        if (uid, gid) != (self.euid, self.egid):
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        if times is not None:
+            os.utime(fd, ns=times)
 
     def _content(self, data, parent, name, uid, gid):
         mode = self.opts.mode if self.opts.mode is not None else 0o644
@@ -279,7 +347,7 @@ class Copier(object):
             if stat.S_ISDIR(dst_st.st_mode):
                 raise CopyError(ERR_FILESYSTEM, 'cannot overwrite directory %s with a file' % name)
             if stat.S_ISREG(dst_st.st_mode):
-                old = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                old = os.open(name, _SRC_FLAGS, dir_fd=parent)
                 try:
                     if self.opts.want_diff and dst_st.st_size <= DIFF_MAX:
                         self.stats.before = os.pread(old, DIFF_MAX + 1, 0)
@@ -311,12 +379,9 @@ class Copier(object):
         tmp_fd, tmp_name = _temp_file(parent, name, size)
         try:
             fill(tmp_fd)
-            if (uid, gid) != (self.euid, self.egid):
-                os.fchown(tmp_fd, uid, gid)
-            os.fchmod(tmp_fd, mode)   # after chown, which clears setuid/setgid
-            if times is not None:
-                os.utime(tmp_fd, ns=times)
-            tmp_name = _publish(tmp_fd, tmp_name, parent, name, dst_st is None)
+            self._finish(tmp_fd, uid, gid, mode, times)
+            _publish(tmp_fd, tmp_name, parent, name, dst_st is None)
+            tmp_name = None
         except BaseException:
             if tmp_name is not None:
                 _unlink_quiet(parent, tmp_name)
@@ -324,7 +389,7 @@ class Copier(object):
             raise
         os.close(tmp_fd)
 
-    def _symlink(self, target, st, parent, name, dst_st):
+    def _symlink(self, target, st, parent, name, dst_st, fresh=False):
         uid, gid = self.owner(st)
         if dst_st is not None:
             if not self.opts.force:
@@ -338,16 +403,19 @@ class Copier(object):
         self.stats.files += 1
         if self.opts.check_mode or parent is None:
             return
-        tmp = _temp_name(name)
+        tmp = name if fresh else _temp_name(name)
         os.symlink(target, tmp, dir_fd=parent)
         try:
-            os.chown(tmp, uid, gid, dir_fd=parent, follow_symlinks=False)
-            os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+            if (uid, gid) != (self.euid, self.egid):
+                os.chown(tmp, uid, gid, dir_fd=parent, follow_symlinks=False)
+            if not fresh:
+                os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
         except BaseException:
-            _unlink_quiet(parent, tmp)
+            if not fresh:
+                _unlink_quiet(parent, tmp)
             raise
 
-    def _special(self, st, parent, name, dst_st):
+    def _special(self, st, parent, name, dst_st, fresh=False):
         """FIFOs and device nodes, recreated like tar does as root."""
         uid, gid = self.owner(st)
         if dst_st is not None:
@@ -362,14 +430,16 @@ class Copier(object):
         self.stats.files += 1
         if self.opts.check_mode or parent is None:
             return
-        tmp = _temp_name(name)
+        tmp = name if fresh else _temp_name(name)
         os.mknod(tmp, stat.S_IFMT(st.st_mode) | 0o600, st.st_rdev, dir_fd=parent)
         try:
             os.chown(tmp, uid, gid, dir_fd=parent, follow_symlinks=False)
             os.chmod(tmp, stat.S_IMODE(st.st_mode), dir_fd=parent)
-            os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+            if not fresh:
+                os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
         except BaseException:
-            _unlink_quiet(parent, tmp)
+            if not fresh:
+                _unlink_quiet(parent, tmp)
             raise
 
 
@@ -412,30 +482,32 @@ def _is_mount_point(parent, name):
 
 
 def _publish(tmp_fd, tmp_name, parent, name, is_new):
-    """Put the finished temp file at `name`; returns the temp name still to clean up (None if none)."""
+    """Put the finished temp file at `name`; on failure the caller removes `tmp_name` (None for O_TMPFILE)."""
     if not is_new and _is_mount_point(parent, name):
         _in_place(tmp_fd, parent, name)   # keep the inode the container holds
         if tmp_name is not None:
             _unlink_quiet(parent, tmp_name)
-        return None
+        return
+    linked = None   # a name given here to an O_TMPFILE, ours to remove if the rename fails
     if tmp_name is None:
         if is_new:
             try:
                 os.link(fs.proc_fd(tmp_fd), name, dst_dir_fd=parent, follow_symlinks=True)
-                return None
+                return
             except OSError as exc:
                 if exc.errno != errno.EEXIST:
                     raise
-        tmp_name = _temp_name(name)
+        tmp_name = linked = _temp_name(name)
         os.link(fs.proc_fd(tmp_fd), tmp_name, dst_dir_fd=parent, follow_symlinks=True)
     try:
         os.rename(tmp_name, name, src_dir_fd=parent, dst_dir_fd=parent)
     except OSError as exc:
         if exc.errno != errno.EBUSY:
+            if linked is not None:
+                _unlink_quiet(parent, linked)
             raise
         _in_place(tmp_fd, parent, name)   # `name` is a mount point: keep its inode
         _unlink_quiet(parent, tmp_name)
-    return None
 
 
 def _in_place(tmp_fd, parent, name):
@@ -453,6 +525,27 @@ def _in_place(tmp_fd, parent, name):
             pass   # the content is what matters for these files
     finally:
         os.close(fd)
+
+
+def _remove_tree(parent, name):
+    """Remove an unpublished temp directory, fd-relative and without following links (best effort)."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except OSError:
+        _unlink_quiet(parent, name)
+        return
+    try:
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                _remove_tree(fd, entry.name)
+            else:
+                _unlink_quiet(fd, entry.name)
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(name, dir_fd=parent)
+    except OSError:
+        pass
 
 
 def _unlink_quiet(parent, name):

@@ -14,6 +14,7 @@ __metaclass__ = type
 import ctypes
 import errno
 import os
+import platform
 
 SYS_OPENAT2 = 437  # x86_64 and aarch64 (the generic syscall table)
 SYS_UNSHARE = {'x86_64': 272, 'aarch64': 97}
@@ -119,47 +120,83 @@ def proc_fd(fd):
 
 
 _NO_FAST = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.ETXTBSY)
+_CHUNK = 1 << 30        # per syscall; the kernel loops internally, so one call moves a whole ordinary file
+_RW_CHUNK = 1 << 20
+RENAME_NOREPLACE = 1
+SYS_RENAMEAT2 = {'x86_64': 316, 'aarch64': 276}
+
+
+class DataMover(object):
+    """Copy file data with the fastest method the kernel accepts for a pair of filesystems.
+
+    copy_file_range lets the kernel (or the filesystem: reflinks, overlayfs pass-through) move data
+    without a trip through user space but refuses some pairs (EXDEV between an overlay and its host
+    filesystem, for instance); sendfile works between any two regular files; read/write is the last
+    resort.  The verdict is remembered per (source device, destination device), so a tree of small files
+    does not pay a failing copy_file_range call per file.
+    """
+
+    def __init__(self):
+        self._no_cfr = set()
+        self._no_sendfile = set()
+
+    def copy(self, src_fd, dst_fd, size, key=None):
+        """Copy `size` bytes from the current offsets; returns the bytes copied (less if the source shrank)."""
+        done = 0
+        if size and key not in self._no_cfr and hasattr(os, 'copy_file_range'):
+            done, ok = _loop(lambda n: os.copy_file_range(src_fd, dst_fd, n), size)
+            if ok:
+                return done
+            self._no_cfr.add(key)
+        if size and key not in self._no_sendfile:
+            more, ok = _loop(lambda n: os.sendfile(dst_fd, src_fd, None, n), size - done)
+            done += more
+            if ok:
+                return done
+            self._no_sendfile.add(key)
+        while True:
+            buf = os.read(src_fd, _RW_CHUNK)
+            if not buf:
+                return done
+            write_all(dst_fd, buf)
+            done += len(buf)
+
+
+def _loop(call, size):
+    """Run a fast-copy call until `size` bytes moved or EOF; (bytes, True) or (0, False) if refused up front."""
+    done = 0
+    try:
+        while done < size:
+            n = call(min(_CHUNK, size - done))
+            if n == 0:
+                break
+            done += n
+    except OSError as exc:
+        if exc.errno not in _NO_FAST or done:
+            raise
+        return 0, False
+    return done, True
 
 
 def copy_data(src_fd, dst_fd, size):
-    """Copy `size` bytes with copy_file_range, else sendfile, else read/write; returns bytes copied.
+    """One-off copy (no per-filesystem memory): copy_file_range, else sendfile, else read/write."""
+    return DataMover().copy(src_fd, dst_fd, size)
 
-    copy_file_range lets the kernel (or the filesystem: reflinks, overlayfs pass-through) move data
-    without a trip through user space; it refuses some cross-filesystem pairs, hence the fallbacks.
-    """
-    done = 0
-    chunk = 1 << 30
-    if size and hasattr(os, 'copy_file_range'):
-        try:
-            while done < size:
-                n = os.copy_file_range(src_fd, dst_fd, min(chunk, size - done))
-                if n == 0:
-                    return done
-                done += n
-            return done
-        except OSError as exc:
-            if exc.errno not in _NO_FAST or done:
-                raise
-    if size:
-        try:
-            while done < size:
-                n = os.sendfile(dst_fd, src_fd, None, min(chunk, size - done))
-                if n == 0:
-                    return done
-                done += n
-            return done
-        except OSError as exc:
-            if exc.errno not in _NO_FAST or done:
-                raise
-    while True:
-        buf = os.read(src_fd, 1 << 20)
-        if not buf:
-            return done
-        view = memoryview(buf)
-        while view:
-            n = os.write(dst_fd, view)
-            view = view[n:]
-            done += n
+
+def rename_noreplace(parent_fd, old, new):
+    """renameat2(RENAME_NOREPLACE) within one directory: EEXIST instead of replacing what appeared at `new`."""
+    lib = libc()
+    args = (ctypes.c_int(parent_fd), ctypes.c_char_p(old.encode('utf-8', 'surrogateescape')),
+            ctypes.c_int(parent_fd), ctypes.c_char_p(new.encode('utf-8', 'surrogateescape')), ctypes.c_uint(RENAME_NOREPLACE))
+    if hasattr(lib, 'renameat2'):   # glibc >= 2.28
+        res = lib.renameat2(*args)
+    else:
+        nr = SYS_RENAMEAT2.get(platform.machine())
+        if nr is None:
+            raise OSError(errno.ENOSYS, 'renameat2 is not known on this architecture')
+        res = lib.syscall(ctypes.c_long(nr), *args)
+    if res != 0:
+        _raise(new)
 
 
 def write_all(fd, data):

@@ -77,7 +77,7 @@ class PathSpec(object):
 
 
 def split(path):
-    return [c for c in path.split('/')]
+    return path.split('/')
 
 
 def walk(root, path):
