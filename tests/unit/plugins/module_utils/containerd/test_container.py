@@ -8,7 +8,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.ctrd.containerd.plugins.module_utils.containerd import container as C
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd import compare as C
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd import desired as D
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd import netfiles as N
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.errors import UserError
 
 
@@ -20,24 +22,24 @@ def params(**kw):
 
 def test_internal_labels_are_refused():
     with pytest.raises(UserError, match='internal label "nerdctl/x" must not be specified manually'):
-        C.normalize(params(labels={'nerdctl/x': 'y'}))
+        D.normalize(params(labels={'nerdctl/x': 'y'}))
 
 
 def test_mixed_network_types_are_refused():
     with pytest.raises(UserError, match='^mixed network types: host and cni$'):
-        C.normalize(params(networks=['host', 'bridge']))
+        D.normalize(params(networks=['host', 'bridge']))
 
 
 def test_container_network_conflicts_with_ports_and_hostname():
     with pytest.raises(UserError, match=r'not supported when using `--network=container:<container>`: \[--hostname -p/--publish\]'):
-        C.normalize(params(networks=['container:db'], hostname='h', published_ports=['80']))
+        D.normalize(params(networks=['container:db'], hostname='h', published_ports=['80']))
 
 
 @pytest.mark.parametrize('policy,label', [('no', None), ('always', 'always'), ('on-failure', 'on-failure'),
                                           ('on-failure:0', 'on-failure'), ('on-failure:3', 'on-failure:3'),
                                           ('unless-stopped', 'unless-stopped')])
 def test_restart_label(policy, label):
-    assert C.restart_label(policy) == label
+    assert D.restart_label(policy) == label
 
 
 @pytest.mark.parametrize('policy,text', [('sometimes', 'restart policy "sometimes" not supported'),
@@ -45,17 +47,17 @@ def test_restart_label(policy, label):
                                          ('on-failure:x', 'invalid max retry count: x')])
 def test_restart_policy_errors(policy, text):
     with pytest.raises(UserError) as exc:
-        C.parse_restart_policy(policy)
+        D.parse_restart_policy(policy)
     assert str(exc.value) == text
 
 
 def test_bad_pid_mode():
     with pytest.raises(UserError, match=r'invalid pid namespace. Set --pid=\[host\|container:<name\|id>'):
-        C.normalize(params(pid_mode='private'))
+        D.normalize(params(pid_mode='private'))
 
 
 def test_env_dict_keeps_order_and_null_unsets():
-    assert C.env_list({'B': 2, 'A': None, 'C': True}) == ['B=2', 'A', 'C=true']
+    assert D.env_list({'B': 2, 'A': None, 'C': True}) == ['B=2', 'A', 'C=true']
 
 
 @pytest.mark.parametrize('specs,ok', [
@@ -74,9 +76,9 @@ def test_ports_match(specs, ok):
 def test_resolv_conf_for_cni_drops_localhost_and_ipv6():
     host = 'search example.com\nnameserver 127.0.0.53\nnameserver 2001:db8::1\noptions edns0\n'
     # nerdctl adds Google's servers only when no server is left after dropping localhost, then keeps IPv4 only
-    assert C.build_resolv_conf(host, 'cni') == 'search example.com\noptions edns0\n'
-    assert C.build_resolv_conf('nameserver 127.0.0.1\n', 'cni') == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
-    assert C.build_resolv_conf(host, 'host') == 'search example.com\nnameserver 127.0.0.53\nnameserver 2001:db8::1\noptions edns0\n'
+    assert N.build_resolv_conf(host, 'cni') == 'search example.com\noptions edns0\n'
+    assert N.build_resolv_conf('nameserver 127.0.0.1\n', 'cni') == 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n'
+    assert N.build_resolv_conf(host, 'host') == 'search example.com\nnameserver 127.0.0.53\nnameserver 2001:db8::1\noptions edns0\n'
 
 
 def facts(**kw):
@@ -95,7 +97,7 @@ def facts(**kw):
 
 
 def fields(desired, f):
-    return [d['field'] for d in C.compare(C.normalize(desired), f)]
+    return [d['field'] for d in C.compare(D.normalize(desired), f)]
 
 
 def test_same_configuration_has_no_differences():
