@@ -30,7 +30,7 @@ except ImportError as exc:
     IMPORT_TRACEBACK = traceback.format_exc()
     MISSING_LIBRARY = 'grpcio'
 try:
-    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf import descriptor_pool
     from google.protobuf import message_factory
 except ImportError as exc:
     if IMPORT_ERROR is None:
@@ -44,6 +44,37 @@ SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec'
 RUNC_OPTIONS = 'containerd.runc.v1.Options'
 
 
+def _varint(data, pos):
+    """Decode a protobuf varint at pos; return (value, next position)."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def split_file_set(raw):
+    """The serialized FileDescriptorProtos of a FileDescriptorSet, in order (dependencies first).
+
+    A FileDescriptorSet is only `repeated FileDescriptorProto file = 1`, so its wire format is a run of
+    (tag 0x0A, length, bytes).  Splitting it by hand lets the pool take each file with AddSerializedFile
+    and spares importing descriptor_pb2, about 12 ms of every module's start-up.
+    """
+    pos = 0
+    files = []
+    while pos < len(raw):
+        tag, pos = _varint(raw, pos)
+        if tag != 0x0A:
+            raise ValueError('unexpected field tag %d in the embedded descriptor set' % tag)
+        length, pos = _varint(raw, pos)
+        files.append(raw[pos:pos + length])
+        pos += length
+    return files
+
+
 class Api(object):
     """Message classes and method callables, looked up by full name."""
 
@@ -51,11 +82,9 @@ class Api(object):
         if IMPORT_ERROR is not None:
             raise IMPORT_ERROR
         raw = zlib.decompress(base64.b64decode(''.join(DESCRIPTOR_SET_B64)))
-        fds = descriptor_pb2.FileDescriptorSet()
-        fds.ParseFromString(raw)
         self.pool = descriptor_pool.DescriptorPool()
-        for proto in fds.file:
-            self.pool.Add(proto)
+        for serialized in split_file_set(raw):
+            self.pool.AddSerializedFile(serialized)
         self._classes = {}
         self._methods = {}
         self._factory = None

@@ -7,9 +7,11 @@ Labels and state files may have been written by any nerdctl version (or damaged 
 a decode problem and carries on, so every reader here goes through load_json(), which parses, validates
 the shape and reports problems as one line instead of a traceback deep inside a module.
 
-jsonschema is used when importable.  Without it a small built-in validator checks the same schemas
-(only the keywords used below: type, properties, required, items, additionalProperties, enum,
-minimum, maximum), so behaviour does not depend on the library being installed.
+A small built-in validator checks these schemas (only the keywords used below: type, properties,
+required, items, additionalProperties, enum, minimum, maximum).  Valid data, the common case, never
+needs more.  When it finds a problem and jsonschema is importable, jsonschema judges again and words the
+message; importing jsonschema costs about 35 ms, a third of a module's start-up, so it is imported only
+then.  Behaviour does not depend on the library being installed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,12 +21,18 @@ import json
 
 from .errors import UserError
 
-try:
-    import jsonschema
-    JSONSCHEMA_IMPORT_ERROR = None
-except ImportError as _exc:  # the fallback validator below covers it
-    jsonschema = None
-    JSONSCHEMA_IMPORT_ERROR = _exc
+_JSONSCHEMA = []
+
+
+def _jsonschema():
+    """The jsonschema module, imported on first need; None when it is not installed."""
+    if not _JSONSCHEMA:
+        try:
+            import jsonschema  # pylint: disable=import-outside-toplevel
+        except ImportError:  # the built-in validator covers it
+            jsonschema = None
+        _JSONSCHEMA.append(jsonschema)
+    return _JSONSCHEMA[0]
 
 _STR = {'type': 'string'}
 _STR_MAP = {'type': ['object', 'null'], 'additionalProperties': {'type': 'string'}}
@@ -157,8 +165,10 @@ def fallback_validate(value, schema, path=()):  # pylint: disable=too-many-retur
 
 def validate(value, schema):
     """A one-line problem description, or None when `value` matches `schema`."""
+    problem = fallback_validate(value, schema)
+    jsonschema = _jsonschema() if problem is not None else None
     if jsonschema is None:
-        return fallback_validate(value, schema)
+        return problem
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
     if not errors:
         return None
