@@ -34,6 +34,7 @@ def _jsonschema():
         _JSONSCHEMA.append(jsonschema)
     return _JSONSCHEMA[0]
 
+
 _STR = {'type': 'string'}
 _STR_MAP = {'type': ['object', 'null'], 'additionalProperties': {'type': 'string'}}
 _STR_LIST = {'type': ['array', 'null'], 'items': {'type': 'string'}}
