@@ -293,23 +293,9 @@ class Copier(object):
         want_diff = opts.want_diff and self.stats.single
         if want_diff and st.st_size <= DIFF_MAX:
             self.stats.after = os.pread(src_fd, DIFF_MAX + 1, 0)
-        if dst_st is not None:
-            self.stats.existed = True
-            if not self.opts.force:
-                return
-            if stat.S_ISDIR(dst_st.st_mode):
-                raise CopyError(ERR_FILESYSTEM, 'cannot overwrite directory %s with a file' % name)
-            if stat.S_ISREG(dst_st.st_mode):
-                old = os.open(name, _SRC_FLAGS, dir_fd=parent)
-                try:
-                    if want_diff and dst_st.st_size <= DIFF_MAX:
-                        self.stats.before = os.pread(old, DIFF_MAX + 1, 0)
-                    if dst_st.st_size == st.st_size and self.cmp.same(src_fd, old, st.st_size):
-                        if not meta_equal(dst_st, mode, uid, gid):
-                            self._fix_meta(old, dst_st, mode, uid, gid)
-                        return
-                finally:
-                    os.close(old)
+        if dst_st is not None and self._keep_existing(parent, name, dst_st, st.st_size, mode, uid, gid, want_diff,
+                                                      lambda old: self.cmp.same(src_fd, old, st.st_size)):
+            return
         self._changed()
         self.stats.files += 1
         self.stats.bytes += st.st_size
@@ -340,29 +326,40 @@ class Copier(object):
         if self.opts.want_diff:
             self.stats.after = data[:DIFF_MAX + 1]
         dst_st = self._lstat(parent, name)
-        if dst_st is not None:
-            self.stats.existed = True
-            if not self.opts.force:
-                return
-            if stat.S_ISDIR(dst_st.st_mode):
-                raise CopyError(ERR_FILESYSTEM, 'cannot overwrite directory %s with a file' % name)
-            if stat.S_ISREG(dst_st.st_mode):
-                old = os.open(name, _SRC_FLAGS, dir_fd=parent)
-                try:
-                    if self.opts.want_diff and dst_st.st_size <= DIFF_MAX:
-                        self.stats.before = os.pread(old, DIFF_MAX + 1, 0)
-                    if dst_st.st_size == len(data) and same_data(old, data):
-                        if not meta_equal(dst_st, mode, uid, gid):
-                            self._fix_meta(old, dst_st, mode, uid, gid)
-                        return
-                finally:
-                    os.close(old)
+        if dst_st is not None and self._keep_existing(parent, name, dst_st, len(data), mode, uid, gid, self.opts.want_diff,
+                                                      lambda old: same_data(old, data)):
+            return
         self._changed()
         self.stats.files += 1
         self.stats.bytes += len(data)
         if self.opts.check_mode:
             return
         self._write(parent, name, dst_st, uid, gid, mode, None, lambda fd: fs.write_all(fd, data), len(data))
+
+    def _keep_existing(self, parent, name, dst_st, size, mode, uid, gid, want_diff, same):
+        """Whether an existing destination file stays: force is off, or it already holds the same bytes.
+
+        Equal bytes with another owner or mode are fixed in place; a directory is never replaced by a file.
+        `same(fd)` compares the open destination with the source.
+        """
+        self.stats.existed = True
+        if not self.opts.force:
+            return True
+        if stat.S_ISDIR(dst_st.st_mode):
+            raise CopyError(ERR_FILESYSTEM, 'cannot overwrite directory %s with a file' % name)
+        if not stat.S_ISREG(dst_st.st_mode):
+            return False
+        old = os.open(name, _SRC_FLAGS, dir_fd=parent)
+        try:
+            if want_diff and dst_st.st_size <= DIFF_MAX:
+                self.stats.before = os.pread(old, DIFF_MAX + 1, 0)
+            if dst_st.st_size == size and same(old):
+                if not meta_equal(dst_st, mode, uid, gid):
+                    self._fix_meta(old, dst_st, mode, uid, gid)
+                return True
+        finally:
+            os.close(old)
+        return False
 
     def _fix_meta(self, fd, st, mode, uid, gid):
         """Same bytes, other owner or mode: fix them in place rather than rewriting the file."""
