@@ -15,10 +15,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import os
 import traceback
 import zlib
 
 from .api_descriptor import DESCRIPTOR_SET_B64
+
+# gRPC's fork support (on by default in grpcio wheels) restarts its threads in the parent after every
+# fork().  containerd_cp forks copy workers (cp/parallel.py) from a thread that may sit in a private mount
+# namespace, and any thread started from it shares that thread's filesystem context, after which
+# setns() back to the host namespace fails with EINVAL.  No child of ours ever calls gRPC (workers leave
+# through os._exit), so the support is only a cost; it is read once, when grpc is first imported.
+os.environ['GRPC_ENABLE_FORK_SUPPORT'] = '0'
 
 IMPORT_ERROR = None
 IMPORT_TRACEBACK = None

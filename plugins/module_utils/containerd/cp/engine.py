@@ -27,12 +27,13 @@ import errno
 import os
 import stat
 
-from . import fs
+from . import fs, parallel
 from .compare import DIFF_MAX, Comparer, meta_equal, same_data
 from .resolve import CopyError, ERR_FILESYSTEM, ERR_READ_ONLY
 
 TMP_PREFIX = '.ctrd-cp-'
 TMPFILE_MIN = 1 << 20
+SPLIT_MIN_ENTRIES = 256   # a flat directory this big is shared among workers too
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _SRC_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC   # never blocks on a FIFO swapped in
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -68,7 +69,7 @@ class Stats(object):
 class Copier(object):
     """One copy from a source root to a destination root."""
 
-    def __init__(self, src_root, dst_root, opts):
+    def __init__(self, src_root, dst_root, opts, workers=None):
         self.src_root = src_root
         self.dst_root = dst_root
         self.opts = opts
@@ -77,6 +78,12 @@ class Copier(object):
         self.egid = os.getegid()
         self.mover = fs.DataMover()
         self.cmp = Comparer()
+        if workers is None:
+            workers = 1 if src_root.private_ns or dst_root.private_ns else parallel.worker_count()
+        self.workers = workers
+        umask = os.umask(0o22)
+        os.umask(umask)
+        self.umask_or_special = umask | 0o7000   # mode bits open(2) would not set as asked
 
     # ---- ownership and mode ---------------------------------------------------------------------
 
@@ -213,8 +220,7 @@ class Copier(object):
         before = self.stats.changed
         self.stats.changed = False
         dst_dev = os.fstat(dst_fd).st_dev if dst_fd is not None else None
-        for entry in os.scandir(src_fd):
-            self._entry(src_fd, src_logical, entry, dst_fd, fresh, (st.st_dev, dst_dev))
+        self._children(src_fd, src_logical, dst_fd, fresh, (st.st_dev, dst_dev))
         inner = self.stats.changed
         self.stats.changed = before or inner
         uid, gid = self.owner(st)
@@ -230,6 +236,59 @@ class Copier(object):
                 os.fchmod(dst_fd, mode)
         if (created or inner) and not self.opts.check_mode:
             os.utime(dst_fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    def _children(self, src_fd, src_logical, dst_fd, fresh, devs):
+        """Copy a directory's entries, sharing them with forked workers the first time a directory is
+        big enough to be worth it (see parallel.py); the parent takes the first share itself."""
+        entries = list(os.scandir(src_fd))
+        shares = self._shares(entries)
+        if shares is None:
+            for entry in entries:
+                self._entry(src_fd, src_logical, entry, dst_fd, fresh, devs)
+            return
+        workers = []
+        try:
+            for share in shares[1:]:
+                workers.append(parallel.start(lambda share=share: self._worker(src_fd, src_logical, share, dst_fd, fresh, devs)))
+            for entry in shares[0]:
+                self._entry(src_fd, src_logical, entry, dst_fd, fresh, devs)
+        finally:
+            outcomes = [worker.finish() for worker in workers]
+        for result, error in outcomes:
+            if error is not None:
+                raise error
+            self._merge(result)
+
+    def _shares(self, entries):
+        """Split `entries` round-robin over the spare workers, or None to walk them here.
+
+        Split once per copy, at the first directory with at least two subdirectories or
+        SPLIT_MIN_ENTRIES entries: below it every worker walks its subtrees alone.
+        """
+        if self.workers < 2:
+            return None
+        subdirs = sum(1 for entry in entries if entry.is_dir(follow_symlinks=False))
+        if subdirs < 2 and len(entries) < SPLIT_MIN_ENTRIES:
+            return None
+        count = min(self.workers, len(entries))
+        self.workers = 1
+        return [entries[i::count] for i in range(count)]
+
+    def _worker(self, src_fd, src_logical, entries, dst_fd, fresh, devs):
+        """In a forked worker: copy one share and report what it did."""
+        self.stats = Stats()
+        for entry in entries:
+            self._entry(src_fd, src_logical, entry, dst_fd, fresh, devs)
+        s = self.stats
+        return {'files': s.files, 'dirs': s.dirs, 'bytes': s.bytes, 'changed': s.changed, 'existed': s.existed}
+
+    def _merge(self, result):
+        s = self.stats
+        s.files += result['files']
+        s.dirs += result['dirs']
+        s.bytes += result['bytes']
+        s.changed = s.changed or result['changed']
+        s.existed = s.existed or result['existed']
 
     def _entry(self, src_dir, src_logical, entry, dst_dir, fresh, devs):
         """One directory entry.  Its type comes from readdir (no stat) to pick how to open it; the
@@ -303,10 +362,13 @@ class Copier(object):
             return
         times = (st.st_atime_ns, st.st_mtime_ns)
         if fresh:
-            fd = os.open(name, _NEW_FLAGS, 0o600, dir_fd=parent)
+            # Nothing can see an unpublished directory, so the file may be born with its final mode and
+            # skip an fchmod when the umask leaves that mode alone and no chown will clear set-id bits.
+            born = mode if mode & self.umask_or_special == 0 and (uid, gid) == (self.euid, self.egid) else None
+            fd = os.open(name, _NEW_FLAGS, 0o600 if born is None else born, dir_fd=parent)
             try:
                 self.mover.copy(src_fd, fd, st.st_size, devs)
-                self._finish(fd, uid, gid, mode, times)
+                self._finish(fd, uid, gid, None if born is not None else mode, times)
             finally:
                 os.close(fd)
             return
@@ -314,10 +376,12 @@ class Copier(object):
                     lambda fd: self.mover.copy(src_fd, fd, st.st_size, devs), st.st_size)
 
     def _finish(self, fd, uid, gid, mode, times):
-        """Owner, then mode (chown clears setuid/setgid), then times, on a file just written."""
+        """Owner, then mode (chown clears setuid/setgid; None: the file was created with it), then times,
+        on a file just written."""
         if (uid, gid) != (self.euid, self.egid):
             os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
+        if mode is not None:
+            os.fchmod(fd, mode)
         if times is not None:
             os.utime(fd, ns=times)
 

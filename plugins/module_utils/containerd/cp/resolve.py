@@ -37,6 +37,7 @@ class CopyError(UserError):
 
     def __init__(self, text, cause=None):
         self.text = text
+        self.cause = str(cause) if cause else None
         msg = 'unable to copy: %s' % text
         if cause:
             msg += ': %s' % cause

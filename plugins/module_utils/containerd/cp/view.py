@@ -42,13 +42,16 @@ _IGNORED = ('bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave'
 class Root(object):
     """An open root directory and the rules to open paths below it."""
 
-    def __init__(self, fd, container, label, resolve_flags=IN_ROOT, volatile=None, root_readonly=False):
+    def __init__(self, fd, container, label, resolve_flags=IN_ROOT, volatile=None, root_readonly=False, private_ns=False):
         self.fd = fd
         self.container = container
         self.label = label
         self.resolve_flags = resolve_flags
         self.volatile = volatile or {}   # container path -> mount type, for mounts a stopped view lacks
         self.root_readonly = root_readonly
+        # Built in this thread's private mount namespace (a stopped container): the copy must not fork there,
+        # see cp/parallel.py.
+        self.private_ns = private_ns
 
     def close(self):
         if self.fd is not None:
@@ -249,7 +252,7 @@ def _snapshot_root(client, record, snapshotter, spec, readonly, create_mountpoin
         except OSError as exc:
             os.close(root_fd)
             raise CopyError(ERR_FILESYSTEM, 'placing the container mounts: %s' % exc)
-        root = Root(root_fd, True, record.id, volatile=volatile, root_readonly=readonly)
+        root = Root(root_fd, True, record.id, volatile=volatile, root_readonly=readonly, private_ns=True)
         yield root
     finally:
         if root is not None:

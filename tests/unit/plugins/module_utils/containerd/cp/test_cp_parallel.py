@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ctrd.containerd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A tree shared among forked workers lands exactly as a single process lands it: same bytes, modes and
+times, same counts, same check-mode verdict, and a worker's failure surfaces with its own message and
+leaves nothing behind."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import os
+import stat
+
+import pytest
+
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs, parallel, view
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.resolve import CopyError, ERR_FILESYSTEM
+
+
+def _roots(tmp_path):
+    for name in ('host', 'ctr'):
+        (tmp_path / name).mkdir()
+    host = view.Root(os.open(str(tmp_path / 'host'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), False, 'host')
+    ctr = view.Root(os.open(str(tmp_path / 'ctr'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), True, 'ctr')
+    return host, ctr
+
+
+class _Target(object):
+    def __init__(self, parent, name):
+        self.parent = parent
+        self.name = name
+
+
+def _wide_tree(base, dirs=6, files=5):
+    """Several subdirectories (so the walk is shared), each with files of several modes and sizes."""
+    base.mkdir()
+    (base / 'top').write_bytes(b'top')
+    for d in range(dirs):
+        sub = base / ('d%d' % d)
+        (sub / 'inner').mkdir(parents=True)
+        for f in range(files):
+            path = sub / ('f%d' % f)
+            path.write_bytes(os.urandom(d * 1000 + f))
+            os.chmod(str(path), (0o600, 0o644, 0o755, 0o4755, 0o640)[f % 5])
+            os.utime(str(path), ns=(1500000000000000000 + f, 1600000000000000000 + d))
+        (sub / 'inner' / 'x').write_bytes(b'x' * d)
+        os.symlink('f0', str(sub / 'link'))
+        os.chmod(str(sub), 0o750)
+        os.utime(str(sub), (1000000000, 1000000000 + d))
+
+
+def _snapshot(base):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(str(base)):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            body = os.readlink(path) if stat.S_ISLNK(st.st_mode) else (open(path, 'rb').read() if stat.S_ISREG(st.st_mode) else None)
+            out[os.path.relpath(path, str(base))] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), body,
+                                                     None if stat.S_ISLNK(st.st_mode) else st.st_mtime_ns)
+    return out
+
+
+def _copy(host, ctr, name, workers, **opts):
+    copier = engine.Copier(host, ctr, engine.Options(**opts), workers=workers)
+    return copier.copy_path(['tree'], _Target([], name))
+
+
+def _counts(stats):
+    return stats.changed, stats.files, stats.dirs, stats.bytes
+
+
+def _spy_forks(monkeypatch):
+    started = []
+    real = parallel.start
+
+    def start(work):
+        worker = real(work)
+        started.append(worker.pid)
+        return worker
+
+    monkeypatch.setattr(parallel, 'start', start)
+    return started
+
+
+def _gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_shared_tree_equals_single_process_copy(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    started = _spy_forks(monkeypatch)
+    try:
+        single = _copy(host, ctr, 'one', 1)
+        assert started == []
+        shared = _copy(host, ctr, 'two', 2)
+        assert len(started) == 1 and _gone(started[0])   # one worker, reaped
+        assert _counts(shared) == _counts(single) == (True, 1 + 6 * 7, 1 + 6 * 2, _counts(single)[3])
+        source = _snapshot(tmp_path / 'host' / 'tree')
+        assert _snapshot(tmp_path / 'ctr' / 'two') == source == _snapshot(tmp_path / 'ctr' / 'one')
+        assert sorted(os.listdir(str(tmp_path / 'ctr'))) == ['one', 'two']   # no temp directory left
+        mtimes = _snapshot(tmp_path / 'ctr' / 'two')
+        again = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], _Target([], 'two'))
+        assert _counts(again) == (False, 0, 0, 0)
+        assert _snapshot(tmp_path / 'ctr' / 'two') == mtimes   # nothing touched
+    finally:
+        host.close()
+        ctr.close()
+
+
+def test_shared_update_and_check_mode_agree(tmp_path):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    try:
+        _copy(host, ctr, 'tree', 2)
+        for d in (1, 4):   # changes in two subdirectories, so both processes find some
+            (tmp_path / 'host' / 'tree' / ('d%d' % d) / 'f2').write_bytes(b'changed')
+        (tmp_path / 'ctr' / 'tree' / 'd3' / 'inner' / 'x').write_bytes(b'tampered')
+        before = _snapshot(tmp_path / 'ctr' / 'tree')
+        check = engine.Copier(host, ctr, engine.Options(check_mode=True), workers=2).copy_path(['tree'], _Target([], 'tree'))
+        assert _snapshot(tmp_path / 'ctr' / 'tree') == before
+        real = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], _Target([], 'tree'))
+        assert _counts(check) == _counts(real) == (True, 3, 0, 7 + 7 + 3)
+        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+    finally:
+        host.close()
+        ctr.close()
+
+
+def test_flat_directory_is_shared_too(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    flat = tmp_path / 'host' / 'tree'
+    flat.mkdir()
+    for i in range(engine.SPLIT_MIN_ENTRIES + 10):
+        (flat / ('f%04d' % i)).write_bytes(b'%d' % i)
+    started = _spy_forks(monkeypatch)
+    try:
+        stats = _copy(host, ctr, 'tree', 3)
+        assert len(started) == 2 and all(_gone(pid) for pid in started)
+        assert stats.files == engine.SPLIT_MIN_ENTRIES + 10
+        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(flat)
+    finally:
+        host.close()
+        ctr.close()
+
+
+def test_worker_os_error_surfaces_and_new_tree_is_removed(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    parent = os.getpid()
+    real = fs.DataMover.copy
+
+    def full_in_worker(self, src_fd, dst_fd, size, key=None):
+        if os.getpid() != parent:
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        return real(self, src_fd, dst_fd, size, key)
+
+    monkeypatch.setattr(fs.DataMover, 'copy', full_in_worker)
+    try:
+        with pytest.raises(CopyError) as info:
+            _copy(host, ctr, 'tree', 2)
+        assert 'filesystem error' in str(info.value) and 'No space left on device' in str(info.value)
+        assert os.listdir(str(tmp_path / 'ctr')) == []
+    finally:
+        host.close()
+        ctr.close()
+
+
+def test_worker_copy_error_keeps_nerdctl_text(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    parent = os.getpid()
+    real = engine.Copier._symlink
+
+    def refuse_in_worker(self, *args, **kwargs):
+        if os.getpid() != parent:
+            raise CopyError(ERR_FILESYSTEM, 'planted failure')
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(engine.Copier, '_symlink', refuse_in_worker)
+    try:
+        with pytest.raises(CopyError) as info:
+            _copy(host, ctr, 'tree', 2)
+        assert info.value.text == ERR_FILESYSTEM
+        assert str(info.value) == 'unable to copy: %s: planted failure' % ERR_FILESYSTEM
+        assert os.listdir(str(tmp_path / 'ctr')) == []
+    finally:
+        host.close()
+        ctr.close()
+
+
+def test_worker_that_dies_without_a_report():
+    worker = parallel.start(lambda: os._exit(3))
+    result, error = worker.finish()
+    assert result is None and isinstance(error, CopyError) and 'ended without a report' in str(error)
+    assert _gone(worker.pid)
+
+
+def test_worker_unexpected_exception_is_named():
+    def boom():
+        raise ValueError('odd')
+
+    result, error = parallel.start(boom).finish()
+    assert result is None and 'a copy worker failed: ValueError: odd' in str(error)
+
+
+def test_worker_result_round_trip():
+    assert parallel.start(lambda: {'files': 2, 'changed': True}).finish() == ({'files': 2, 'changed': True}, None)
+
+
+def test_worker_count_bounds():
+    assert 1 <= parallel.worker_count() <= parallel.MAX_WORKERS
