@@ -79,7 +79,7 @@ class Copier(object):
         self.mover = fs.DataMover()
         self.cmp = Comparer()
         if workers is None:
-            workers = 1 if src_root.private_ns or dst_root.private_ns else parallel.worker_count()
+            workers = parallel.worker_count() if parallel.can_fork(src_root.private_ns or dst_root.private_ns) else 1
         self.workers = workers
         umask = os.umask(0o22)
         os.umask(umask)

@@ -15,11 +15,15 @@ always ends with `os._exit`, so none of the parent's clean-up (unmounts, setns b
 runs twice, and it dies with the parent (PR_SET_PDEATHSIG) rather than writing on after an interrupted
 module.  The parent always reaps every worker before it publishes or removes anything they wrote into.
 
-Not used for a stopped container, whose view lives in a private mount namespace of the calling thread:
-gRPC's fork handlers (grpcio wheels and Debian's python3-grpcio alike) restart gRPC's threads from the
-forking thread after every fork, those threads share its filesystem context, and setns() back to the
-host namespace then fails with EINVAL.  api.py turns gRPC's fork support off, which newer grpcio
-honours, but Debian 12's 1.51 still restarts its threads, so the engine does not fork in that case.
+A stopped container's view lives in a private mount namespace of the calling thread, and that thread
+must not fork: gRPC's fork handlers (grpcio wheels and Debian's python3-grpcio alike) restart gRPC's
+threads from the forking thread, those threads share its filesystem context, and setns() back to the host
+namespace then fails with EINVAL.  api.py turns gRPC's fork support off, which newer grpcio honours, but
+Debian 12's 1.51 restarts its threads regardless.  So the view calls `prepare()` before it unshares: a
+spawner thread, started while the thread is still in the host namespace, does the forking from then on.
+Its workers live in the host namespace, which costs nothing: every operation of the walk is relative to
+a directory fd the parent opened (or to the root fd, with RESOLVE_IN_ROOT), and fds reach into a mount
+whatever namespace their user is in.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,7 +32,9 @@ __metaclass__ = type
 import ctypes
 import json
 import os
+import queue
 import signal
+import threading
 
 from . import fs
 from .resolve import CopyError, ERR_FILESYSTEM
@@ -78,8 +84,54 @@ class Worker(object):
         return _decode(report)
 
 
+class _Spawner(object):
+    """A thread that forks workers on behalf of threads that must not fork themselves."""
+
+    def __init__(self):
+        self.requests = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, name='ctrd-cp-spawner')
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            work, reply = self.requests.get()
+            try:
+                reply.put((_fork(work), None))
+            except BaseException as exc:  # pylint: disable=broad-except
+                reply.put((None, exc))
+
+    def start(self, work):
+        reply = queue.Queue(1)
+        self.requests.put((work, reply))
+        worker, error = reply.get()
+        if error is not None:
+            raise error
+        return worker
+
+
+_SPAWNER = []
+
+
+def prepare():
+    """Start the spawner thread; call it before the calling thread enters a private mount namespace."""
+    if not _SPAWNER:
+        _SPAWNER.append(_Spawner())
+
+
+def can_fork(private_ns):
+    """Whether a walk may start workers: always in the host namespace, in a private one once prepared."""
+    return not private_ns or bool(_SPAWNER)
+
+
 def start(work):
     """Fork a worker that runs `work()` (returning a JSON-able dict) and reports it."""
+    if _SPAWNER:
+        return _SPAWNER[0].start(work)
+    return _fork(work)
+
+
+def _fork(work):
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid:

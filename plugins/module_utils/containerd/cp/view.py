@@ -22,7 +22,7 @@ import os
 import stat
 import tempfile
 
-from . import fs
+from . import fs, parallel
 from .resolve import CopyError, ERR_FILESYSTEM, ERR_MOUNT_SNAPSHOT, ERR_VANISHED
 
 LIVE_STATUSES = ('running', 'paused', 'created')
@@ -49,8 +49,8 @@ class Root(object):
         self.resolve_flags = resolve_flags
         self.volatile = volatile or {}   # container path -> mount type, for mounts a stopped view lacks
         self.root_readonly = root_readonly
-        # Built in this thread's private mount namespace (a stopped container): the copy must not fork there,
-        # see cp/parallel.py.
+        # Built in this thread's private mount namespace (a stopped container): this thread must not fork
+        # (see cp/parallel.py).
         self.private_ns = private_ns
 
     def close(self):
@@ -226,6 +226,7 @@ def _snapshot_root(client, record, snapshotter, spec, readonly, create_mountpoin
         mounts = client.snapshot_mounts(snapshotter, record.snapshot_key)
     except Exception as exc:  # pylint: disable=broad-except
         raise CopyError(ERR_MOUNT_SNAPSHOT, exc)
+    parallel.prepare()   # copy workers must be forked from a thread outside the namespace made below
     host_ns = os.open('/proc/thread-self/ns/mnt', os.O_RDONLY | os.O_CLOEXEC)
     tmpdir = tempfile.mkdtemp(prefix='ctrd-cp-')
     root = None

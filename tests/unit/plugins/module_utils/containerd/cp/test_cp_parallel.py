@@ -11,6 +11,7 @@ __metaclass__ = type
 import errno
 import os
 import stat
+import threading
 
 import pytest
 
@@ -216,3 +217,60 @@ def test_worker_result_round_trip():
 
 def test_worker_count_bounds():
     assert 1 <= parallel.worker_count() <= parallel.MAX_WORKERS
+
+
+def _in_private_namespace(body):
+    """Run body() in a fresh thread that unshares its mount namespace and setns back afterwards, as the
+    view of a stopped container does; return (body's result, whether setns back worked)."""
+    out = {}
+
+    def thread():
+        host = os.open('/proc/thread-self/ns/mnt', os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fs.unshare(fs.CLONE_NEWNS)
+            try:
+                out['result'] = body()
+            finally:
+                try:
+                    fs.setns(host, fs.CLONE_NEWNS)
+                    out['back'] = True
+                except OSError as exc:
+                    out['back'] = exc
+        finally:
+            os.close(host)
+
+    parallel.prepare()
+    runner = threading.Thread(target=thread)
+    runner.start()
+    runner.join()
+    return out.get('result'), out.get('back')
+
+
+def test_workers_of_a_private_namespace_are_forked_by_the_spawner():
+    host_ns = os.readlink('/proc/self/ns/mnt')
+
+    def body():
+        private_ns = os.readlink('/proc/thread-self/ns/mnt')
+        result, error = parallel.start(lambda: {'ns': os.readlink('/proc/self/ns/mnt')}).finish()
+        return private_ns, result, error
+
+    (private_ns, result, error), back = _in_private_namespace(body)
+    assert private_ns != host_ns and back is True
+    assert error is None and result == {'ns': host_ns}   # forked outside the private namespace
+
+
+def test_shared_copy_inside_a_private_namespace(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    ctr.private_ns = True   # as view builds a stopped container's root
+    monkeypatch.setattr(parallel, 'worker_count', lambda: 2)   # whatever this machine's CPUs
+    started = _spy_forks(monkeypatch)
+    try:
+        stats, back = _in_private_namespace(lambda: engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree')))
+        assert back is True
+        assert len(started) == 1 and _gone(started[0])   # the default decision: workers, through the spawner
+        assert stats.files == 1 + 6 * 7
+        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+    finally:
+        host.close()
+        ctr.close()
