@@ -133,6 +133,7 @@ def start(work):
 
 def _fork(work):
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         os.close(write_fd)
@@ -141,7 +142,7 @@ def _fork(work):
     status = 1
     try:
         os.close(read_fd)
-        _die_with_parent()
+        _die_with_parent(parent)
         try:
             report = {'ok': work()}
         except BaseException as exc:  # pylint: disable=broad-except
@@ -152,10 +153,12 @@ def _fork(work):
         os._exit(status)
 
 
-def _die_with_parent():
+def _die_with_parent(parent):
     """If the module is killed, its workers stop too instead of writing into a copy nobody finishes."""
     fs.libc().prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
                     ctypes.c_ulong(0), ctypes.c_ulong(0))
+    if os.getppid() != parent:   # it died before the line above took effect
+        os._exit(1)
 
 
 def _reap(pid):

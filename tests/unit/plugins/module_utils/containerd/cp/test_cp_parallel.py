@@ -11,7 +11,10 @@ __metaclass__ = type
 import errno
 import os
 import stat
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -274,3 +277,42 @@ def test_shared_copy_inside_a_private_namespace(tmp_path, monkeypatch):
     finally:
         host.close()
         ctr.close()
+
+
+def _dead(pid):
+    """Gone or a zombie (this machine's PID 1 may not reap orphans)."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
+    except (IOError, OSError):
+        return True
+
+
+def test_workers_die_with_a_killed_module(tmp_path):
+    marker = tmp_path / 'worker.pid'
+    script = '\n'.join([
+        'import os, sys, time',
+        'from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import parallel',
+        'def work():',
+        '    with open(sys.argv[1] + ".tmp", "w") as f:',
+        '        f.write(str(os.getpid()))',
+        '    os.rename(sys.argv[1] + ".tmp", sys.argv[1])',
+        '    time.sleep(60)',
+        'parallel.start(work)',
+        'time.sleep(60)',
+    ])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))   # finds the collection as we do
+    module = subprocess.Popen([sys.executable, '-c', script, str(marker)], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while not marker.exists() and module.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        worker = int(marker.read_text())
+        assert not _dead(worker)
+    finally:
+        module.kill()
+        module.wait()
+    deadline = time.monotonic() + 10
+    while not _dead(worker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _dead(worker)
