@@ -105,6 +105,8 @@ options:
 notes:
   - Requires root on the managed node (mounting snapshots and writing as other users).
   - Hard links inside a copied tree are copied as separate files; sockets are skipped, as tar does.
+  - A large tree is shared among forked worker processes, one per CPU the module may use (at most four); they
+    open nothing outside the directories the module itself opened and end with it.
 author:
   - ctrd.containerd contributors (@ctrd-containerd)
 '''
