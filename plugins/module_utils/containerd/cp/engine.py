@@ -247,10 +247,14 @@ class Copier(object):
                 self._entry(src_fd, src_logical, entry, dst_fd, fresh, devs)
             return
         workers = []
+        mine = list(shares[0])
         try:
             for share in shares[1:]:
-                workers.append(parallel.start(lambda share=share: self._worker(src_fd, src_logical, share, dst_fd, fresh, devs)))
-            for entry in shares[0]:
+                try:
+                    workers.append(parallel.start(lambda share=share: self._worker(src_fd, src_logical, share, dst_fd, fresh, devs)))
+                except OSError:   # no process to spare (EAGAIN, ENOMEM): this share is walked here
+                    mine.extend(share)
+            for entry in mine:
                 self._entry(src_fd, src_logical, entry, dst_fd, fresh, devs)
         finally:
             outcomes = [worker.finish() for worker in workers]

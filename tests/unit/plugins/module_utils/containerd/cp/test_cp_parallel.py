@@ -316,3 +316,22 @@ def test_workers_die_with_a_killed_module(tmp_path):
     while not _dead(worker) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _dead(worker)
+
+
+def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, monkeypatch):
+    host, ctr = _roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+
+    def refuse():
+        raise OSError(errno.EAGAIN, 'Resource temporarily unavailable')
+
+    monkeypatch.setattr(os, 'fork', refuse)
+    fds_before = len(os.listdir('/proc/self/fd'))
+    try:
+        stats = _copy(host, ctr, 'tree', 3)
+        assert len(os.listdir('/proc/self/fd')) == fds_before   # no pipe left open
+        assert _counts(stats)[:3] == (True, 1 + 6 * 7, 1 + 6 * 2)
+        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+    finally:
+        host.close()
+        ctr.close()
