@@ -9,13 +9,13 @@ __metaclass__ = type
 
 import errno
 import os
-import stat
 
 import pytest
 
-from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs, view
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.compare import CHUNK, SMALL, Comparer
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.resolve import CopyError
+from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, make_roots, snapshot
 
 
 def _fd(path, flags=os.O_RDONLY):
@@ -75,20 +75,6 @@ def test_data_mover_falls_back_and_remembers(tmp_path, monkeypatch):
     assert len(calls) == 1   # refused once, not asked again for the same pair of filesystems
 
 
-def _roots(tmp_path):
-    (tmp_path / 'host').mkdir()
-    (tmp_path / 'ctr').mkdir()
-    host = view.Root(os.open(str(tmp_path / 'host'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), False, 'host')
-    ctr = view.Root(os.open(str(tmp_path / 'ctr'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), True, 'ctr')
-    return host, ctr
-
-
-class _Target(object):
-    def __init__(self, parent, name):
-        self.parent = parent
-        self.name = name
-
-
 def _make_tree(base):
     (base / 'sub' / 'deep').mkdir(parents=True)
     (base / 'a').write_bytes(b'a' * 10)
@@ -100,30 +86,17 @@ def _make_tree(base):
     os.utime(str(base / 'sub'), (1000000000, 1000000000))
 
 
-def _snapshot(base):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(str(base)):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            rel = os.path.relpath(path, str(base))
-            body = os.readlink(path) if stat.S_ISLNK(st.st_mode) else (open(path, 'rb').read() if stat.S_ISREG(st.st_mode) else None)
-            mtime = st.st_mtime_ns if not stat.S_ISLNK(st.st_mode) else None
-            out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), body, mtime)
-    return out
-
-
 def test_new_tree_is_published_whole_and_equal(tmp_path):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _make_tree(tmp_path / 'host' / 'tree')
     try:
-        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree'))
+        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
         assert stats.changed and stats.files == 4 and stats.dirs == 3
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
         assert os.listdir(str(tmp_path / 'ctr')) == ['tree']   # no temp directory left
-        again = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target(['tree'], 'tree'))
+        again = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target(['tree'], 'tree'))
         assert again.changed   # the nerdctl shape: now it goes inside
-        same = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree'))
+        same = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
         assert not same.changed
     finally:
         host.close()
@@ -131,15 +104,15 @@ def test_new_tree_is_published_whole_and_equal(tmp_path):
 
 
 def test_new_subdirectory_inside_an_existing_tree(tmp_path):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _make_tree(tmp_path / 'host' / 'tree')
     (tmp_path / 'ctr' / 'tree').mkdir()
     (tmp_path / 'ctr' / 'tree' / 'a').write_bytes(b'old')
     try:
-        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree'))
+        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
         assert stats.files == 4
         assert (tmp_path / 'ctr' / 'tree' / 'a').read_bytes() == b'a' * 10
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
         leftovers = [n for _d, dirs, files in os.walk(str(tmp_path / 'ctr')) for n in dirs + files if n.startswith(engine.TMP_PREFIX)]
         assert leftovers == []
     finally:
@@ -148,7 +121,7 @@ def test_new_subdirectory_inside_an_existing_tree(tmp_path):
 
 
 def test_failed_new_tree_leaves_nothing(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _make_tree(tmp_path / 'host' / 'tree')
     real = fs.DataMover.copy
 
@@ -160,7 +133,7 @@ def test_failed_new_tree_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(fs.DataMover, 'copy', fail_on_big)
     try:
         with pytest.raises(CopyError) as info:
-            engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree'))
+            engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
         assert 'filesystem error' in str(info.value)
         assert os.listdir(str(tmp_path / 'ctr')) == []
     finally:

@@ -10,7 +10,6 @@ __metaclass__ = type
 
 import errno
 import os
-import stat
 import subprocess
 import sys
 import threading
@@ -18,22 +17,9 @@ import time
 
 import pytest
 
-from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs, parallel, view
+from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs, parallel
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.resolve import CopyError, ERR_FILESYSTEM
-
-
-def _roots(tmp_path):
-    for name in ('host', 'ctr'):
-        (tmp_path / name).mkdir()
-    host = view.Root(os.open(str(tmp_path / 'host'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), False, 'host')
-    ctr = view.Root(os.open(str(tmp_path / 'ctr'), fs.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), True, 'ctr')
-    return host, ctr
-
-
-class _Target(object):
-    def __init__(self, parent, name):
-        self.parent = parent
-        self.name = name
+from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, make_roots, snapshot
 
 
 def _wide_tree(base, dirs=6, files=5):
@@ -54,21 +40,9 @@ def _wide_tree(base, dirs=6, files=5):
         os.utime(str(sub), (1000000000, 1000000000 + d))
 
 
-def _snapshot(base):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(str(base)):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            body = os.readlink(path) if stat.S_ISLNK(st.st_mode) else (open(path, 'rb').read() if stat.S_ISREG(st.st_mode) else None)
-            out[os.path.relpath(path, str(base))] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), body,
-                                                     None if stat.S_ISLNK(st.st_mode) else st.st_mtime_ns)
-    return out
-
-
 def _copy(host, ctr, name, workers, **opts):
     copier = engine.Copier(host, ctr, engine.Options(**opts), workers=workers)
-    return copier.copy_path(['tree'], _Target([], name))
+    return copier.copy_path(['tree'], Target([], name))
 
 
 def _counts(stats):
@@ -97,7 +71,7 @@ def _gone(pid):
 
 
 def test_shared_tree_equals_single_process_copy(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _wide_tree(tmp_path / 'host' / 'tree')
     started = _spy_forks(monkeypatch)
     try:
@@ -106,39 +80,39 @@ def test_shared_tree_equals_single_process_copy(tmp_path, monkeypatch):
         shared = _copy(host, ctr, 'two', 2)
         assert len(started) == 1 and _gone(started[0])   # one worker, reaped
         assert _counts(shared) == _counts(single) == (True, 1 + 6 * 7, 1 + 6 * 2, _counts(single)[3])
-        source = _snapshot(tmp_path / 'host' / 'tree')
-        assert _snapshot(tmp_path / 'ctr' / 'two') == source == _snapshot(tmp_path / 'ctr' / 'one')
+        source = snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'two') == source == snapshot(tmp_path / 'ctr' / 'one')
         assert sorted(os.listdir(str(tmp_path / 'ctr'))) == ['one', 'two']   # no temp directory left
-        mtimes = _snapshot(tmp_path / 'ctr' / 'two')
-        again = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], _Target([], 'two'))
+        mtimes = snapshot(tmp_path / 'ctr' / 'two')
+        again = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'two'))
         assert _counts(again) == (False, 0, 0, 0)
-        assert _snapshot(tmp_path / 'ctr' / 'two') == mtimes   # nothing touched
+        assert snapshot(tmp_path / 'ctr' / 'two') == mtimes   # nothing touched
     finally:
         host.close()
         ctr.close()
 
 
 def test_shared_update_and_check_mode_agree(tmp_path):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _wide_tree(tmp_path / 'host' / 'tree')
     try:
         _copy(host, ctr, 'tree', 2)
         for d in (1, 4):   # changes in two subdirectories, so both processes find some
             (tmp_path / 'host' / 'tree' / ('d%d' % d) / 'f2').write_bytes(b'changed')
         (tmp_path / 'ctr' / 'tree' / 'd3' / 'inner' / 'x').write_bytes(b'tampered')
-        before = _snapshot(tmp_path / 'ctr' / 'tree')
-        check = engine.Copier(host, ctr, engine.Options(check_mode=True), workers=2).copy_path(['tree'], _Target([], 'tree'))
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == before
-        real = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], _Target([], 'tree'))
+        before = snapshot(tmp_path / 'ctr' / 'tree')
+        check = engine.Copier(host, ctr, engine.Options(check_mode=True), workers=2).copy_path(['tree'], Target([], 'tree'))
+        assert snapshot(tmp_path / 'ctr' / 'tree') == before
+        real = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'tree'))
         assert _counts(check) == _counts(real) == (True, 3, 0, 7 + 7 + 3)
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
     finally:
         host.close()
         ctr.close()
 
 
 def test_flat_directory_is_shared_too(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     flat = tmp_path / 'host' / 'tree'
     flat.mkdir()
     for i in range(engine.SPLIT_MIN_ENTRIES + 10):
@@ -148,55 +122,49 @@ def test_flat_directory_is_shared_too(tmp_path, monkeypatch):
         stats = _copy(host, ctr, 'tree', 3)
         assert len(started) == 2 and all(_gone(pid) for pid in started)
         assert stats.files == engine.SPLIT_MIN_ENTRIES + 10
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(flat)
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(flat)
+    finally:
+        host.close()
+        ctr.close()
+
+
+def _fail_in_workers(monkeypatch, owner, attr, error):
+    """Make `owner.attr` raise `error` in forked workers only; the parent keeps the real one."""
+    parent = os.getpid()
+    real = getattr(owner, attr)
+
+    def patched(*args, **kwargs):
+        if os.getpid() != parent:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attr, patched)
+
+
+def _copy_fails_in_a_worker(tmp_path):
+    host, ctr = make_roots(tmp_path)
+    _wide_tree(tmp_path / 'host' / 'tree')
+    try:
+        with pytest.raises(CopyError) as info:
+            _copy(host, ctr, 'tree', 2)
+        assert os.listdir(str(tmp_path / 'ctr')) == []   # the unpublished tree is gone
+        return info.value
     finally:
         host.close()
         ctr.close()
 
 
 def test_worker_os_error_surfaces_and_new_tree_is_removed(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
-    _wide_tree(tmp_path / 'host' / 'tree')
-    parent = os.getpid()
-    real = fs.DataMover.copy
-
-    def full_in_worker(self, src_fd, dst_fd, size, key=None):
-        if os.getpid() != parent:
-            raise OSError(errno.ENOSPC, 'No space left on device')
-        return real(self, src_fd, dst_fd, size, key)
-
-    monkeypatch.setattr(fs.DataMover, 'copy', full_in_worker)
-    try:
-        with pytest.raises(CopyError) as info:
-            _copy(host, ctr, 'tree', 2)
-        assert 'filesystem error' in str(info.value) and 'No space left on device' in str(info.value)
-        assert os.listdir(str(tmp_path / 'ctr')) == []
-    finally:
-        host.close()
-        ctr.close()
+    _fail_in_workers(monkeypatch, fs.DataMover, 'copy', OSError(errno.ENOSPC, 'No space left on device'))
+    error = _copy_fails_in_a_worker(tmp_path)
+    assert 'filesystem error' in str(error) and 'No space left on device' in str(error)
 
 
 def test_worker_copy_error_keeps_nerdctl_text(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
-    _wide_tree(tmp_path / 'host' / 'tree')
-    parent = os.getpid()
-    real = engine.Copier._symlink
-
-    def refuse_in_worker(self, *args, **kwargs):
-        if os.getpid() != parent:
-            raise CopyError(ERR_FILESYSTEM, 'planted failure')
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(engine.Copier, '_symlink', refuse_in_worker)
-    try:
-        with pytest.raises(CopyError) as info:
-            _copy(host, ctr, 'tree', 2)
-        assert info.value.text == ERR_FILESYSTEM
-        assert str(info.value) == 'unable to copy: %s: planted failure' % ERR_FILESYSTEM
-        assert os.listdir(str(tmp_path / 'ctr')) == []
-    finally:
-        host.close()
-        ctr.close()
+    _fail_in_workers(monkeypatch, engine.Copier, '_symlink', CopyError(ERR_FILESYSTEM, 'planted failure'))
+    error = _copy_fails_in_a_worker(tmp_path)
+    assert error.text == ERR_FILESYSTEM
+    assert str(error) == 'unable to copy: %s: planted failure' % ERR_FILESYSTEM
 
 
 def test_worker_that_dies_without_a_report():
@@ -263,17 +231,17 @@ def test_workers_of_a_private_namespace_are_forked_by_the_spawner():
 
 
 def test_shared_copy_inside_a_private_namespace(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _wide_tree(tmp_path / 'host' / 'tree')
     ctr.private_ns = True   # as view builds a stopped container's root
     monkeypatch.setattr(parallel, 'worker_count', lambda: 2)   # whatever this machine's CPUs
     started = _spy_forks(monkeypatch)
     try:
-        stats, back = _in_private_namespace(lambda: engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], _Target([], 'tree')))
+        stats, back = _in_private_namespace(lambda: engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree')))
         assert back is True
         assert len(started) == 1 and _gone(started[0])   # the default decision: workers, through the spawner
         assert stats.files == 1 + 6 * 7
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
     finally:
         host.close()
         ctr.close()
@@ -319,7 +287,7 @@ def test_workers_die_with_a_killed_module(tmp_path):
 
 
 def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, monkeypatch):
-    host, ctr = _roots(tmp_path)
+    host, ctr = make_roots(tmp_path)
     _wide_tree(tmp_path / 'host' / 'tree')
 
     def refuse():
@@ -331,7 +299,7 @@ def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, monkeypatch
         stats = _copy(host, ctr, 'tree', 3)
         assert len(os.listdir('/proc/self/fd')) == fds_before   # no pipe left open
         assert _counts(stats)[:3] == (True, 1 + 6 * 7, 1 + 6 * 2)
-        assert _snapshot(tmp_path / 'ctr' / 'tree') == _snapshot(tmp_path / 'host' / 'tree')
+        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
     finally:
         host.close()
         ctr.close()
