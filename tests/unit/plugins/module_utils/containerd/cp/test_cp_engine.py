@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.compare import CHUNK, SMALL, Comparer
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.resolve import CopyError
-from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, make_roots, snapshot
+from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, snapshot
 
 
 def _fd(path, flags=os.O_RDONLY):
@@ -86,42 +86,34 @@ def _make_tree(base):
     os.utime(str(base / 'sub'), (1000000000, 1000000000))
 
 
-def test_new_tree_is_published_whole_and_equal(tmp_path):
-    host, ctr = make_roots(tmp_path)
+def test_new_tree_is_published_whole_and_equal(tmp_path, roots):
+    host, ctr = roots
     _make_tree(tmp_path / 'host' / 'tree')
-    try:
-        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
-        assert stats.changed and stats.files == 4 and stats.dirs == 3
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
-        assert os.listdir(str(tmp_path / 'ctr')) == ['tree']   # no temp directory left
-        again = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target(['tree'], 'tree'))
-        assert again.changed   # the nerdctl shape: now it goes inside
-        same = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
-        assert not same.changed
-    finally:
-        host.close()
-        ctr.close()
+    stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
+    assert stats.changed and stats.files == 4 and stats.dirs == 3
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
+    assert os.listdir(str(tmp_path / 'ctr')) == ['tree']   # no temp directory left
+    again = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target(['tree'], 'tree'))
+    assert again.changed   # the nerdctl shape: now it goes inside
+    same = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
+    assert not same.changed
 
 
-def test_new_subdirectory_inside_an_existing_tree(tmp_path):
-    host, ctr = make_roots(tmp_path)
+def test_new_subdirectory_inside_an_existing_tree(tmp_path, roots):
+    host, ctr = roots
     _make_tree(tmp_path / 'host' / 'tree')
     (tmp_path / 'ctr' / 'tree').mkdir()
     (tmp_path / 'ctr' / 'tree' / 'a').write_bytes(b'old')
-    try:
-        stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
-        assert stats.files == 4
-        assert (tmp_path / 'ctr' / 'tree' / 'a').read_bytes() == b'a' * 10
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
-        leftovers = [n for _d, dirs, files in os.walk(str(tmp_path / 'ctr')) for n in dirs + files if n.startswith(engine.TMP_PREFIX)]
-        assert leftovers == []
-    finally:
-        host.close()
-        ctr.close()
+    stats = engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
+    assert stats.files == 4
+    assert (tmp_path / 'ctr' / 'tree' / 'a').read_bytes() == b'a' * 10
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
+    leftovers = [n for _d, dirs, files in os.walk(str(tmp_path / 'ctr')) for n in dirs + files if n.startswith(engine.TMP_PREFIX)]
+    assert leftovers == []
 
 
-def test_failed_new_tree_leaves_nothing(tmp_path, monkeypatch):
-    host, ctr = make_roots(tmp_path)
+def test_failed_new_tree_leaves_nothing(tmp_path, roots, monkeypatch):
+    host, ctr = roots
     _make_tree(tmp_path / 'host' / 'tree')
     real = fs.DataMover.copy
 
@@ -131,14 +123,10 @@ def test_failed_new_tree_leaves_nothing(tmp_path, monkeypatch):
         return real(self, src_fd, dst_fd, size, key)
 
     monkeypatch.setattr(fs.DataMover, 'copy', fail_on_big)
-    try:
-        with pytest.raises(CopyError) as info:
-            engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
-        assert 'filesystem error' in str(info.value)
-        assert os.listdir(str(tmp_path / 'ctr')) == []
-    finally:
-        host.close()
-        ctr.close()
+    with pytest.raises(CopyError) as info:
+        engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree'))
+    assert 'filesystem error' in str(info.value)
+    assert os.listdir(str(tmp_path / 'ctr')) == []
 
 
 def test_name_that_appears_meanwhile_is_not_replaced(tmp_path):

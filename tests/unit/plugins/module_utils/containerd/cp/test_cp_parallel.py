@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp import engine, fs, parallel
 from ansible_collections.ctrd.containerd.plugins.module_utils.containerd.cp.resolve import CopyError, ERR_FILESYSTEM
-from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, make_roots, snapshot
+from ansible_collections.ctrd.containerd.tests.unit.plugins.module_utils.containerd.cp.cp_tree import Target, snapshot
 
 
 def _wide_tree(base, dirs=6, files=5):
@@ -70,62 +70,50 @@ def _gone(pid):
     return False
 
 
-def test_shared_tree_equals_single_process_copy(tmp_path, monkeypatch):
-    host, ctr = make_roots(tmp_path)
+def test_shared_tree_equals_single_process_copy(tmp_path, roots, monkeypatch):
+    host, ctr = roots
     _wide_tree(tmp_path / 'host' / 'tree')
     started = _spy_forks(monkeypatch)
-    try:
-        single = _copy(host, ctr, 'one', 1)
-        assert started == []
-        shared = _copy(host, ctr, 'two', 2)
-        assert len(started) == 1 and _gone(started[0])   # one worker, reaped
-        assert _counts(shared) == _counts(single) == (True, 1 + 6 * 7, 1 + 6 * 2, _counts(single)[3])
-        source = snapshot(tmp_path / 'host' / 'tree')
-        assert snapshot(tmp_path / 'ctr' / 'two') == source == snapshot(tmp_path / 'ctr' / 'one')
-        assert sorted(os.listdir(str(tmp_path / 'ctr'))) == ['one', 'two']   # no temp directory left
-        mtimes = snapshot(tmp_path / 'ctr' / 'two')
-        again = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'two'))
-        assert _counts(again) == (False, 0, 0, 0)
-        assert snapshot(tmp_path / 'ctr' / 'two') == mtimes   # nothing touched
-    finally:
-        host.close()
-        ctr.close()
+    single = _copy(host, ctr, 'one', 1)
+    assert started == []
+    shared = _copy(host, ctr, 'two', 2)
+    assert len(started) == 1 and _gone(started[0])   # one worker, reaped
+    assert _counts(shared) == _counts(single) == (True, 1 + 6 * 7, 1 + 6 * 2, _counts(single)[3])
+    source = snapshot(tmp_path / 'host' / 'tree')
+    assert snapshot(tmp_path / 'ctr' / 'two') == source == snapshot(tmp_path / 'ctr' / 'one')
+    assert sorted(os.listdir(str(tmp_path / 'ctr'))) == ['one', 'two']   # no temp directory left
+    mtimes = snapshot(tmp_path / 'ctr' / 'two')
+    again = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'two'))
+    assert _counts(again) == (False, 0, 0, 0)
+    assert snapshot(tmp_path / 'ctr' / 'two') == mtimes   # nothing touched
 
 
-def test_shared_update_and_check_mode_agree(tmp_path):
-    host, ctr = make_roots(tmp_path)
+def test_shared_update_and_check_mode_agree(tmp_path, roots):
+    host, ctr = roots
     _wide_tree(tmp_path / 'host' / 'tree')
-    try:
-        _copy(host, ctr, 'tree', 2)
-        for d in (1, 4):   # changes in two subdirectories, so both processes find some
-            (tmp_path / 'host' / 'tree' / ('d%d' % d) / 'f2').write_bytes(b'changed')
-        (tmp_path / 'ctr' / 'tree' / 'd3' / 'inner' / 'x').write_bytes(b'tampered')
-        before = snapshot(tmp_path / 'ctr' / 'tree')
-        check = engine.Copier(host, ctr, engine.Options(check_mode=True), workers=2).copy_path(['tree'], Target([], 'tree'))
-        assert snapshot(tmp_path / 'ctr' / 'tree') == before
-        real = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'tree'))
-        assert _counts(check) == _counts(real) == (True, 3, 0, 7 + 7 + 3)
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
-    finally:
-        host.close()
-        ctr.close()
+    _copy(host, ctr, 'tree', 2)
+    for d in (1, 4):   # changes in two subdirectories, so both processes find some
+        (tmp_path / 'host' / 'tree' / ('d%d' % d) / 'f2').write_bytes(b'changed')
+    (tmp_path / 'ctr' / 'tree' / 'd3' / 'inner' / 'x').write_bytes(b'tampered')
+    before = snapshot(tmp_path / 'ctr' / 'tree')
+    check = engine.Copier(host, ctr, engine.Options(check_mode=True), workers=2).copy_path(['tree'], Target([], 'tree'))
+    assert snapshot(tmp_path / 'ctr' / 'tree') == before
+    real = engine.Copier(host, ctr, engine.Options(), workers=2).copy_path(['tree'], Target([], 'tree'))
+    assert _counts(check) == _counts(real) == (True, 3, 0, 7 + 7 + 3)
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
 
 
-def test_flat_directory_is_shared_too(tmp_path, monkeypatch):
-    host, ctr = make_roots(tmp_path)
+def test_flat_directory_is_shared_too(tmp_path, roots, monkeypatch):
+    host, ctr = roots
     flat = tmp_path / 'host' / 'tree'
     flat.mkdir()
     for i in range(engine.SPLIT_MIN_ENTRIES + 10):
         (flat / ('f%04d' % i)).write_bytes(b'%d' % i)
     started = _spy_forks(monkeypatch)
-    try:
-        stats = _copy(host, ctr, 'tree', 3)
-        assert len(started) == 2 and all(_gone(pid) for pid in started)
-        assert stats.files == engine.SPLIT_MIN_ENTRIES + 10
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(flat)
-    finally:
-        host.close()
-        ctr.close()
+    stats = _copy(host, ctr, 'tree', 3)
+    assert len(started) == 2 and all(_gone(pid) for pid in started)
+    assert stats.files == engine.SPLIT_MIN_ENTRIES + 10
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(flat)
 
 
 def _fail_in_workers(monkeypatch, owner, attr, error):
@@ -141,28 +129,24 @@ def _fail_in_workers(monkeypatch, owner, attr, error):
     monkeypatch.setattr(owner, attr, patched)
 
 
-def _copy_fails_in_a_worker(tmp_path):
-    host, ctr = make_roots(tmp_path)
+def _copy_fails_in_a_worker(tmp_path, roots):
+    host, ctr = roots
     _wide_tree(tmp_path / 'host' / 'tree')
-    try:
-        with pytest.raises(CopyError) as info:
-            _copy(host, ctr, 'tree', 2)
-        assert os.listdir(str(tmp_path / 'ctr')) == []   # the unpublished tree is gone
-        return info.value
-    finally:
-        host.close()
-        ctr.close()
+    with pytest.raises(CopyError) as info:
+        _copy(host, ctr, 'tree', 2)
+    assert os.listdir(str(tmp_path / 'ctr')) == []   # the unpublished tree is gone
+    return info.value
 
 
-def test_worker_os_error_surfaces_and_new_tree_is_removed(tmp_path, monkeypatch):
+def test_worker_os_error_surfaces_and_new_tree_is_removed(tmp_path, roots, monkeypatch):
     _fail_in_workers(monkeypatch, fs.DataMover, 'copy', OSError(errno.ENOSPC, 'No space left on device'))
-    error = _copy_fails_in_a_worker(tmp_path)
+    error = _copy_fails_in_a_worker(tmp_path, roots)
     assert 'filesystem error' in str(error) and 'No space left on device' in str(error)
 
 
-def test_worker_copy_error_keeps_nerdctl_text(tmp_path, monkeypatch):
+def test_worker_copy_error_keeps_nerdctl_text(tmp_path, roots, monkeypatch):
     _fail_in_workers(monkeypatch, engine.Copier, '_symlink', CopyError(ERR_FILESYSTEM, 'planted failure'))
-    error = _copy_fails_in_a_worker(tmp_path)
+    error = _copy_fails_in_a_worker(tmp_path, roots)
     assert error.text == ERR_FILESYSTEM
     assert str(error) == 'unable to copy: %s: planted failure' % ERR_FILESYSTEM
 
@@ -230,21 +214,17 @@ def test_workers_of_a_private_namespace_are_forked_by_the_spawner():
     assert error is None and result == {'ns': host_ns}   # forked outside the private namespace
 
 
-def test_shared_copy_inside_a_private_namespace(tmp_path, monkeypatch):
-    host, ctr = make_roots(tmp_path)
+def test_shared_copy_inside_a_private_namespace(tmp_path, roots, monkeypatch):
+    host, ctr = roots
     _wide_tree(tmp_path / 'host' / 'tree')
     ctr.private_ns = True   # as view builds a stopped container's root
     monkeypatch.setattr(parallel, 'worker_count', lambda: 2)   # whatever this machine's CPUs
     started = _spy_forks(monkeypatch)
-    try:
-        stats, back = _in_private_namespace(lambda: engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree')))
-        assert back is True
-        assert len(started) == 1 and _gone(started[0])   # the default decision: workers, through the spawner
-        assert stats.files == 1 + 6 * 7
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
-    finally:
-        host.close()
-        ctr.close()
+    stats, back = _in_private_namespace(lambda: engine.Copier(host, ctr, engine.Options()).copy_path(['tree'], Target([], 'tree')))
+    assert back is True
+    assert len(started) == 1 and _gone(started[0])   # the default decision: workers, through the spawner
+    assert stats.files == 1 + 6 * 7
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
 
 
 def _dead(pid):
@@ -286,8 +266,8 @@ def test_workers_die_with_a_killed_module(tmp_path):
     assert _dead(worker)
 
 
-def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, monkeypatch):
-    host, ctr = make_roots(tmp_path)
+def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, roots, monkeypatch):
+    host, ctr = roots
     _wide_tree(tmp_path / 'host' / 'tree')
 
     def refuse():
@@ -295,11 +275,7 @@ def test_no_process_to_spare_means_one_process_does_it_all(tmp_path, monkeypatch
 
     monkeypatch.setattr(os, 'fork', refuse)
     fds_before = len(os.listdir('/proc/self/fd'))
-    try:
-        stats = _copy(host, ctr, 'tree', 3)
-        assert len(os.listdir('/proc/self/fd')) == fds_before   # no pipe left open
-        assert _counts(stats)[:3] == (True, 1 + 6 * 7, 1 + 6 * 2)
-        assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
-    finally:
-        host.close()
-        ctr.close()
+    stats = _copy(host, ctr, 'tree', 3)
+    assert len(os.listdir('/proc/self/fd')) == fds_before   # no pipe left open
+    assert _counts(stats)[:3] == (True, 1 + 6 * 7, 1 + 6 * 2)
+    assert snapshot(tmp_path / 'ctr' / 'tree') == snapshot(tmp_path / 'host' / 'tree')
