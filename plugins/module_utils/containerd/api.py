@@ -21,11 +21,10 @@ import zlib
 
 from .api_descriptor import DESCRIPTOR_SET_B64
 
-# gRPC's fork support (on by default in grpcio wheels) restarts its threads in the parent after every
-# fork().  containerd_cp forks copy workers (cp/parallel.py) from a thread that may sit in a private mount
-# namespace, and any thread started from it shares that thread's filesystem context, after which
-# setns() back to the host namespace fails with EINVAL.  No child of ours ever calls gRPC (workers leave
-# through os._exit), so the support is only a cost; it is read once, when grpc is first imported.
+# gRPC's fork support (on by default in grpcio wheels) stops and restarts its threads around every fork().
+# containerd_cp forks copy workers (cp/parallel.py) that never call gRPC and leave through os._exit, so
+# the support is only a cost there.  It is read once, when grpc is first imported.  (Debian's grpcio 1.51
+# ignores the variable; cp/parallel.py's spawner thread keeps those restarted threads harmless.)
 os.environ['GRPC_ENABLE_FORK_SUPPORT'] = '0'
 
 IMPORT_ERROR = None
